@@ -1,0 +1,210 @@
+"""``mlip systems``: list, show, run and train the running example systems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mlip.cli._output import console, print_json, progress_bar
+from mlip.errors import UsageError
+
+app = typer.Typer(
+    help="The running example systems: look at their architecture, simulate and retrain them.",
+    no_args_is_help=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
+
+
+def _parse_condition_options(values: list[str] | None) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"--condition expects NAME=VALUE, got {item!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+@app.command("list")
+def list_command(json_output: JsonOption = False) -> None:
+    """List the installed systems.
+
+    Example: mlip systems list
+    """
+    from rich.table import Table
+
+    from mlip.services.systems import list_systems
+
+    systems = list_systems()
+    if json_output:
+        print_json([s.to_dict() for s in systems])
+        return
+    table = Table(title="Running example systems", title_justify="left")
+    table.add_column("name", style="bold cyan")
+    table.add_column("title")
+    table.add_column("what it is")
+    for s in systems:
+        table.add_row(s.name, s.title, s.summary)
+    console.print(table)
+
+
+@app.command("show")
+def show_command(
+    system: Annotated[str, typer.Argument(help="System name, e.g. toaster.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Draw a system's architecture: ML and non-ML components, extension points, telemetry.
+
+    Example: mlip systems show toaster
+    """
+    from rich.tree import Tree
+
+    from mlip.services.systems import describe_system
+
+    info = describe_system(name=system)
+    if json_output:
+        print_json(info.to_dict())
+        return
+    tree = Tree(f"[bold]{info.title}[/] ([cyan]{info.name}[/]) — {info.summary}")
+    comps = tree.add("[bold]components[/]")
+    for c in info.components:
+        tag = "[magenta]ML[/]" if c.kind.value == "ml" else "[green]non-ML[/]"
+        node = comps.add(f"{tag} [bold]{c.name}[/]: {c.description}")
+        if c.consumes:
+            node.add(f"[dim]consumes:[/] {', '.join(c.consumes)}")
+        if c.produces:
+            node.add(f"[dim]produces:[/] {', '.join(c.produces)}")
+    ext = tree.add("[bold]extension points[/] (what assignments fill in)")
+    for e in info.extension_points:
+        node = ext.add(f"[yellow]{e.kind}[/] [bold]{e.name}[/] → {e.attaches_to}")
+        node.add(f"[cyan]{e.signature}[/]")
+        node.add(e.description)
+    if info.conditions:
+        cond = tree.add("[bold]environment conditions[/] (--condition NAME=VALUE)")
+        for condition in info.conditions:
+            values = ", ".join(condition.values)
+            cond.add(f"[bold]{condition.name}[/] ∈ {{{values}}}: {condition.description}")
+    tel = tree.add("[bold]telemetry events[/] (JSON lines)")
+    for s in info.telemetry:
+        fields = ", ".join(f.name for f in s.fields)
+        tel.add(f"[bold]{s.event}[/]: {s.description} [dim]({fields})[/]")
+    console.print(tree)
+
+
+def _render_run(result: Any) -> None:
+    from rich.columns import Columns
+    from rich.table import Table
+
+    conditions = ", ".join(f"{k}={v}" for k, v in sorted(result.conditions.items()))
+    console.print(
+        f"[bold]{result.system}[/]: {result.n:,} sessions, seed {result.seed}"
+        + (f", conditions {conditions}" if conditions else "")
+    )
+    model = Table(title="model quality", title_justify="left")
+    model.add_column("metric")
+    model.add_column("value", justify="right")
+    for key, value in sorted(result.model.items()):
+        model.add_row(key, f"{value:,.4g}")
+    system = Table(title="system quality", title_justify="left")
+    system.add_column("metric")
+    system.add_column("value", justify="right")
+    for key, value in sorted(result.system_metrics.items()):
+        system.add_row(key, f"{value:,.4g}")
+    console.print(Columns([model, system], padding=(0, 4)))
+    console.print("[dim]A good model is not a good system: read the two tables side by side.[/]")
+
+
+@app.command("run")
+def run_command(
+    system: Annotated[str, typer.Argument(help="System name, e.g. toaster.")],
+    n: Annotated[
+        int | None, typer.Option("--n", help="Number of sessions (default: the system's own).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated environment.")] = 0,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option("--condition", "-c", help="Environment condition NAME=VALUE (repeatable)."),
+    ] = None,
+    telemetry: Annotated[
+        Path | None, typer.Option("--telemetry", help="Write every event to this JSON-lines file.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Simulate a system and report model quality next to system quality.
+
+    Example: mlip systems run toaster --n 10000 --seed 1 --telemetry toaster.jsonl
+    """
+    from mlip.services.systems import run_system
+
+    conditions = _parse_condition_options(condition)
+    if json_output:
+        result = run_system(
+            name=system, n=n, seed=seed, conditions=conditions, telemetry_path=telemetry
+        )
+        print_json(result.to_dict())
+        return
+    with progress_bar() as bar:
+        task = bar.add_task(f"simulating {system}", total=None)
+
+        def report(done: int, total: int, description: str) -> None:
+            bar.update(task, completed=done, total=total, description=description)
+
+        result = run_system(
+            name=system,
+            n=n,
+            seed=seed,
+            conditions=conditions,
+            telemetry_path=telemetry,
+            progress=report,
+        )
+    _render_run(result)
+    if telemetry is not None:
+        console.print(f"telemetry written to [bold]{telemetry}[/]")
+
+
+@app.command("train")
+def train_command(
+    system: Annotated[str, typer.Argument(help="System name, e.g. tax.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the training data.")] = 0,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Train on a small data set (seconds, lower quality).")
+    ] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="Where to write the model (default: the system's own)."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Retrain a system's ML component from data its simulated environment generates.
+
+    Example: mlip systems train toaster --checkpoint my-toaster-model.npz
+    """
+    from rich.table import Table
+
+    from mlip.services.systems import train_system
+
+    with progress_bar() as bar:
+        task = bar.add_task(f"training {system}", total=None)
+
+        def report(done: int, total: int, description: str) -> None:
+            bar.update(task, completed=done, total=total, description=description)
+
+        result = train_system(
+            name=system, seed=seed, quick=quick, checkpoint=checkpoint, progress=report
+        )
+    if json_output:
+        print_json(result.to_dict())
+        return
+    table = Table(title=f"{system}: held-out quality of the retrained model", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in sorted(result.metrics.items()):
+        table.add_row(key, f"{value:,.4g}")
+    console.print(table)
+    console.print(
+        f"trained on {result.n_train:,} sessions, tested on {result.n_test:,}, "
+        f"in {result.seconds:.1f} s; checkpoint: [bold]{result.checkpoint}[/]"
+    )

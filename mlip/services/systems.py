@@ -1,0 +1,210 @@
+"""Services behind ``mlip systems ...``: list, describe, run and train the example systems."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlip.errors import InputError, UsageError
+from mlip.systems import (
+    Component,
+    Condition,
+    EventSchema,
+    ExtensionPoint,
+    ProgressCallback,
+    RunResult,
+    TelemetrySink,
+    TrainReport,
+    get_system,
+    system_names,
+)
+
+__all__ = [
+    "SystemDescription",
+    "SystemSummary",
+    "describe_system",
+    "list_systems",
+    "run_system",
+    "train_system",
+]
+
+
+@dataclass(frozen=True)
+class SystemSummary:
+    """One line of ``mlip systems list``."""
+
+    name: str
+    title: str
+    summary: str
+    default_n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "default_n": self.default_n,
+        }
+
+
+@dataclass(frozen=True)
+class SystemDescription:
+    """Everything ``mlip systems show`` draws: architecture, extension points, telemetry."""
+
+    name: str
+    title: str
+    summary: str
+    components: tuple[Component, ...]
+    extension_points: tuple[ExtensionPoint, ...]
+    conditions: tuple[Condition, ...]
+    telemetry: tuple[EventSchema, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "components": [
+                {
+                    "name": c.name,
+                    "kind": c.kind.value,
+                    "description": c.description,
+                    "consumes": list(c.consumes),
+                    "produces": list(c.produces),
+                }
+                for c in self.components
+            ],
+            "extension_points": [
+                {
+                    "name": e.name,
+                    "kind": e.kind,
+                    "signature": e.signature,
+                    "description": e.description,
+                    "attaches_to": e.attaches_to,
+                }
+                for e in self.extension_points
+            ],
+            "conditions": [
+                {"name": c.name, "values": list(c.values), "description": c.description}
+                for c in self.conditions
+            ],
+            "telemetry": [
+                {
+                    "event": s.event,
+                    "description": s.description,
+                    "fields": [
+                        {"name": f.name, "type": f.type, "description": f.description}
+                        for f in s.fields
+                    ],
+                }
+                for s in self.telemetry
+            ],
+        }
+
+
+def list_systems() -> tuple[SystemSummary, ...]:
+    """Every installed system (the kit's and any registered by a course)."""
+    out = []
+    for name in system_names():
+        system = get_system(name)
+        out.append(SystemSummary(name, system.title, system.summary, system.default_n))
+    return tuple(out)
+
+
+def describe_system(*, name: str) -> SystemDescription:
+    """The architecture and interfaces of one system."""
+    system = get_system(name)
+    return SystemDescription(
+        name=system.name,
+        title=system.title,
+        summary=system.summary,
+        components=tuple(system.components()),
+        extension_points=tuple(system.extension_points()),
+        conditions=tuple(system.conditions()),
+        telemetry=tuple(system.telemetry_schema()),
+    )
+
+
+def _parse_conditions(
+    system_conditions: tuple[Condition, ...], conditions: dict[str, str] | None
+) -> dict[str, str]:
+    known = {c.name: c for c in system_conditions}
+    for key, value in (conditions or {}).items():
+        if key not in known:
+            listing = ", ".join(known) or "none"
+            raise UsageError(f"unknown condition {key!r}; this system accepts: {listing}")
+        if value not in known[key].values:
+            raise UsageError(
+                f"unknown value {value!r} for condition {key!r}; "
+                f"choose one of: {', '.join(known[key].values)}"
+            )
+    return dict(conditions or {})
+
+
+@contextmanager
+def _telemetry_file(path: Path | None) -> Iterator[TelemetrySink | None]:
+    """Open ``path`` for JSON-lines telemetry, failing early with a clear message."""
+    if path is None:
+        yield None
+        return
+    if path.is_dir():
+        raise InputError(f"telemetry path {path} is a directory; give a file name")
+    try:
+        handle = path.open("w", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write telemetry to {path}: {error.strerror}") from None
+
+    def sink(event: dict[str, Any]) -> None:
+        handle.write(json.dumps(event, separators=(",", ":")) + "\n")
+
+    with handle:
+        yield sink
+
+
+def run_system(
+    *,
+    name: str,
+    n: int | None = None,
+    seed: int = 0,
+    conditions: dict[str, str] | None = None,
+    telemetry_path: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Simulate ``n`` sessions of system ``name`` (its default size when ``n`` is None).
+
+    Validates the arguments before any work starts, so a bad telemetry path or ``n`` fails fast.
+    """
+    system = get_system(name)
+    if n is None:
+        n = system.default_n
+    if n <= 0:
+        raise UsageError(f"--n must be a positive number of sessions, got {n}")
+    if seed < 0:
+        raise UsageError(f"--seed must be zero or positive, got {seed}")
+    checked = _parse_conditions(tuple(system.conditions()), conditions)
+    with _telemetry_file(telemetry_path) as sink:
+        return system.run(
+            n=n, seed=seed, conditions=checked or None, telemetry=sink, progress=progress
+        )
+
+
+def train_system(
+    *,
+    name: str,
+    seed: int = 0,
+    quick: bool = False,
+    checkpoint: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrainReport:
+    """Retrain the ML component of system ``name`` from data its own environment generates."""
+    system = get_system(name)
+    if checkpoint is not None:
+        if checkpoint.is_dir():
+            raise InputError(f"checkpoint path {checkpoint} is a directory; give a file name")
+        if not checkpoint.parent.exists():
+            raise InputError(f"cannot write checkpoint: folder {checkpoint.parent} does not exist")
+    return system.train(seed=seed, quick=quick, checkpoint=checkpoint, progress=progress)

@@ -1,0 +1,303 @@
+"""The System contract every running example implements.
+
+A running example is an ML-enabled system: one or more machine-learned components inside a
+larger system of ordinary (non-ML) software, sensors and people. The contract asks each system
+to describe its architecture (:meth:`System.components`), the places where assignments extend it
+(:meth:`System.extension_points`), the telemetry it emits (:meth:`System.telemetry_schema`), and
+to simulate itself against a seeded environment (:meth:`System.run`), reporting model quality
+and system quality side by side, because the point of the course is that they differ.
+
+This module imports nothing heavy; a system's module that defines its :class:`System` subclass
+must stay light too (numpy, torch and scikit-learn are imported inside methods or submodules),
+so that ``mlip systems list`` and ``mlip --help`` stay fast. The conformance suite checks this.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar
+
+__all__ = [
+    "ALERT_EVENT",
+    "FAULT_KINDS",
+    "Component",
+    "ComponentKind",
+    "Condition",
+    "EventField",
+    "EventSchema",
+    "ExtensionPoint",
+    "ProgressCallback",
+    "RunResult",
+    "System",
+    "TelemetrySink",
+    "TelemetryStream",
+    "TrainReport",
+]
+
+#: Kinds of misbehaving model every system can produce with :meth:`System.faulty_model`.
+#: ``nan``/``inf``/``negative``/``huge`` corrupt the output value, ``constant`` ignores the input,
+#: ``exception`` raises on every call, ``slow`` answers correctly but too late.
+FAULT_KINDS: tuple[str, ...] = ("nan", "inf", "negative", "huge", "constant", "exception", "slow")
+
+#: Receives one telemetry event (a JSON-serialisable dict with at least ``event`` and ``t``).
+TelemetrySink = Callable[[dict[str, Any]], None]
+
+#: Reports progress of long work: ``(done, total, description)``.
+ProgressCallback = Callable[[int, int, str], None]
+
+
+class ComponentKind(str, Enum):
+    """Whether a component is machine-learned or ordinary software/hardware/people."""
+
+    ML = "ml"
+    NON_ML = "non-ml"
+
+
+@dataclass(frozen=True)
+class Component:
+    """One box in the system's architecture diagram."""
+
+    name: str
+    kind: ComponentKind
+    description: str
+    consumes: tuple[str, ...] = ()
+    produces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExtensionPoint:
+    """A place where an assignment plugs student code into the running system.
+
+    ``kind`` is one of ``guard``, ``monitor``, ``policy`` or ``requirement``; ``signature`` is
+    the Python signature students implement, written out for humans; ``attaches_to`` names the
+    component the extension wraps or observes.
+    """
+
+    name: str
+    kind: str
+    signature: str
+    description: str
+    attaches_to: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """An environment condition :meth:`System.run` accepts in ``conditions``.
+
+    Conditions are how checks inject sensor faults, unseen inputs and drift. ``values`` lists
+    the accepted values; the first one is the default (the normal world).
+    """
+
+    name: str
+    values: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class EventField:
+    """One field of a telemetry event."""
+
+    name: str
+    type: str  # "int", "float", "str", "bool", "list", "dict" or a union such as "float|null"
+    description: str
+
+
+@dataclass(frozen=True)
+class EventSchema:
+    """The documented shape of one telemetry event type.
+
+    Every event also carries ``event`` (the type name) and ``t`` (an integer time index that
+    never decreases within a run); those two are implied and not listed in ``fields``.
+    """
+
+    event: str
+    description: str
+    fields: tuple[EventField, ...]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcome of simulating a system: model quality and system quality side by side."""
+
+    system: str
+    n: int
+    seed: int
+    model: Mapping[str, float]
+    system_metrics: Mapping[str, float]
+    conditions: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json`` (key order fixed so equal runs give equal bytes)."""
+        return {
+            "system": self.system,
+            "n": self.n,
+            "seed": self.seed,
+            "conditions": dict(sorted(self.conditions.items())),
+            "model": dict(sorted(self.model.items())),
+            "system_metrics": dict(sorted(self.system_metrics.items())),
+        }
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What training produced: held-out metrics and where the checkpoint went."""
+
+    system: str
+    seed: int
+    n_train: int
+    n_test: int
+    metrics: Mapping[str, float]
+    checkpoint: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "system": self.system,
+            "seed": self.seed,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "metrics": dict(sorted(self.metrics.items())),
+            "checkpoint": self.checkpoint,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class System(ABC):
+    """Base class of every running example system.
+
+    Subclasses are registered under the ``mlip.systems`` entry-point group, so a course can add
+    its own system exactly the way the kit's three are added. ``__init__`` takes no arguments.
+    """
+
+    #: Short registry name, e.g. ``"toaster"``.
+    name: ClassVar[str]
+    #: Human title, e.g. ``"Smart toaster"``.
+    title: ClassVar[str]
+    #: One sentence on what the system does and where ML sits in it.
+    summary: ClassVar[str]
+    #: Default number of sessions/items of :meth:`run`.
+    default_n: ClassVar[int] = 10_000
+
+    @abstractmethod
+    def components(self) -> tuple[Component, ...]:
+        """The architecture: every ML and non-ML component with its inputs and outputs."""
+
+    @abstractmethod
+    def extension_points(self) -> tuple[ExtensionPoint, ...]:
+        """Where assignments plug in guards, monitors, policies and requirements."""
+
+    @abstractmethod
+    def telemetry_schema(self) -> tuple[EventSchema, ...]:
+        """Every event type :meth:`run` can emit, with its fields."""
+
+    def conditions(self) -> tuple[Condition, ...]:
+        """Environment conditions (faults, drift) :meth:`run` accepts; none by default."""
+        return ()
+
+    @abstractmethod
+    def checkpoint_path(self) -> Path:
+        """Where the committed model checkpoint lives."""
+
+    @abstractmethod
+    def load_model(self, path: Path | None = None) -> Any:
+        """Load the trained ML component (from the committed checkpoint by default)."""
+
+    @abstractmethod
+    def train(
+        self,
+        *,
+        seed: int = 0,
+        quick: bool = False,
+        checkpoint: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TrainReport:
+        """Train the ML component from data the system's own environment generates.
+
+        Deterministic given ``seed``. ``quick`` trains on less data for tests. The checkpoint is
+        written to ``checkpoint`` (default :meth:`checkpoint_path`).
+        """
+
+    @abstractmethod
+    def faulty_model(self, kind: str, *, model: Any = None) -> Any:
+        """A misbehaving stand-in for the ML component, one of :data:`FAULT_KINDS`.
+
+        ``model`` is the healthy model to wrap (the committed one by default), used by kinds that
+        answer from it (``slow``) or derive their output from it.
+        """
+
+    @abstractmethod
+    def run(
+        self,
+        *,
+        n: int,
+        seed: int,
+        model: Any = None,
+        extensions: Mapping[str, Any] | None = None,
+        conditions: Mapping[str, str] | None = None,
+        telemetry: TelemetrySink | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RunResult:
+        """Simulate ``n`` sessions against the environment seeded with ``seed``.
+
+        ``model`` replaces the ML component (e.g. a :meth:`faulty_model`); ``extensions`` maps
+        extension-point names to student code; ``conditions`` selects environment conditions.
+        With no extensions the system behaves naively (it trusts its model), so assignments have
+        something to improve. Deterministic: equal arguments give equal results.
+        """
+
+
+class TelemetryStream:
+    """What a system's :meth:`System.run` emits events through.
+
+    It forwards every event to the run's sink (a JSON-lines file, a list, a monitor harness),
+    lets an optional ``monitor`` extension look at each event and raise an alert (any non-empty
+    string it returns is the alert's reason), and counts events by type for the run's metrics.
+    Field values must already be JSON-native (int, float, str, bool, None, list, dict).
+    """
+
+    def __init__(
+        self,
+        sink: TelemetrySink | None = None,
+        monitor: Callable[[dict[str, Any]], object] | None = None,
+    ) -> None:
+        self._sink = sink
+        self._monitor = monitor
+        self.counts: dict[str, int] = {}
+
+    def emit(self, event: str, t: int, **fields: Any) -> None:
+        """Emit one event of type ``event`` at time index ``t``."""
+        record: dict[str, Any] = {"event": event, "t": t, **fields}
+        self.counts[event] = self.counts.get(event, 0) + 1
+        if self._sink is not None:
+            self._sink(record)
+        if self._monitor is not None and event != "alert":
+            reason = self._monitor(record)
+            if reason:
+                self.emit(
+                    "alert",
+                    t,
+                    monitor=getattr(self._monitor, "__name__", "monitor"),
+                    reason=str(reason),
+                )
+
+    @property
+    def alerts(self) -> int:
+        """How many alerts the monitor raised so far."""
+        return self.counts.get("alert", 0)
+
+
+#: Schema of the ``alert`` event :class:`TelemetryStream` emits for a monitor; systems that
+#: offer a ``monitor`` extension point include it in their :meth:`System.telemetry_schema`.
+ALERT_EVENT = EventSchema(
+    event="alert",
+    description="A monitor extension raised an alert after seeing an event.",
+    fields=(
+        EventField("monitor", "str", "name of the monitor function"),
+        EventField("reason", "str", "why the monitor alerted, in its own words"),
+    ),
+)

@@ -1,0 +1,113 @@
+"""``mlip systems ...`` end to end through the one error handler (``mlip.cli.main``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlip.cli import main
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from mlip import __version__
+
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0
+    assert __version__ in out
+
+
+def test_list_json_names_every_system(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "systems", "list", "--json")
+    assert code == 0
+    names = {s["name"] for s in json.loads(out)}
+    assert {"toaster", "tax", "transcription"} <= names
+
+
+@pytest.mark.parametrize("name", ["toaster", "tax", "transcription"])
+def test_show_draws_ml_and_non_ml_components(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, out, _ = run_cli(capsys, "systems", "show", name)
+    assert code == 0
+    assert "ML" in out and "non-ML" in out and "extension points" in out
+    code, out, _ = run_cli(capsys, "systems", "show", name, "--json")
+    data = json.loads(out)
+    assert {c["kind"] for c in data["components"]} == {"ml", "non-ml"}
+
+
+@pytest.mark.parametrize("name", ["toaster", "tax"])
+def test_run_json_is_byte_identical_for_equal_seeds(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    _, first, _ = run_cli(capsys, "systems", "run", name, "--n", "200", "--seed", "7", "--json")
+    _, second, _ = run_cli(capsys, "systems", "run", name, "--n", "200", "--seed", "7", "--json")
+    assert first == second
+    data = json.loads(first)
+    assert {"system", "n", "seed", "model", "system_metrics"} <= set(data)
+    assert (data["system"], data["n"], data["seed"]) == (name, 200, 7)
+    _, other, _ = run_cli(capsys, "systems", "run", name, "--n", "200", "--seed", "8", "--json")
+    assert other != first
+
+
+def test_run_writes_telemetry_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "toaster.jsonl"
+    code, out, _ = run_cli(
+        capsys, "systems", "run", "toaster", "--n", "50", "--telemetry", str(target)
+    )
+    assert code == 0
+    assert "model quality" in out and "system quality" in out
+    events = [json.loads(line) for line in target.read_text().splitlines()]
+    assert events and all("event" in e and "t" in e for e in events)
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["systems", "run", "coffee-machine"], "known systems: tax, toaster, transcription"),
+        (["systems", "show", "coffee-machine"], "unknown system"),
+        (["systems", "run", "toaster", "--n", "0"], "--n must be a positive"),
+        (["systems", "run", "toaster", "--n", "-5"], "--n must be a positive"),
+        (
+            ["systems", "run", "toaster", "--telemetry", "/nonexistent-dir/x.jsonl"],
+            "cannot write telemetry",
+        ),
+        (["systems", "run", "toaster", "--condition", "bogus"], "NAME=VALUE"),
+        (["systems", "run", "toaster", "--condition", "weather=rain"], "unknown condition"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1
+
+
+def test_unwritable_telemetry_path_in_a_real_process(tmp_path: Path) -> None:
+    """The console script itself: exit code 2, one line, no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mlip", "systems", "run", "toaster", "--telemetry", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "is a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_course_without_autograder_says_how_to_install() -> None:
+    from mlip import cli
+    from mlip.errors import MlipError
+
+    with pytest.raises(MlipError, match=r"pip install \./autograder"):
+        cli._course_missing()
