@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlip.cli._output import console, print_json, progress_bar
+from mlip.cli._output import console, format_number, print_json, progress_bar
 from mlip.errors import UsageError
 
 app = typer.Typer(
@@ -87,6 +87,10 @@ def show_command(
         for condition in info.conditions:
             values = ", ".join(condition.values)
             cond.add(f"[bold]{condition.name}[/] ∈ {{{values}}}: {condition.description}")
+    if info.metrics:
+        metrics = tree.add("[bold]metrics[/] (mlip systems run)")
+        for metric, meaning in info.metrics:
+            metrics.add(f"[bold]{metric}[/]: {meaning}")
     tel = tree.add("[bold]telemetry events[/] (JSON lines)")
     for s in info.telemetry:
         fields = ", ".join(f.name for f in s.fields)
@@ -107,12 +111,12 @@ def _render_run(result: Any) -> None:
     model.add_column("metric")
     model.add_column("value", justify="right")
     for key, value in sorted(result.model.items()):
-        model.add_row(key, f"{value:,.4g}")
+        model.add_row(key, format_number(value))
     system = Table(title="system quality", title_justify="left")
     system.add_column("metric")
     system.add_column("value", justify="right")
     for key, value in sorted(result.system_metrics.items()):
-        system.add_row(key, f"{value:,.4g}")
+        system.add_row(key, format_number(value))
     console.print(Columns([model, system], padding=(0, 4)))
     console.print("[dim]A good model is not a good system: read the two tables side by side.[/]")
 
@@ -202,7 +206,7 @@ def train_command(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in sorted(result.metrics.items()):
-        table.add_row(key, f"{value:,.4g}")
+        table.add_row(key, format_number(value))
     console.print(table)
     console.print(
         f"trained on {result.n_train:,} sessions, tested on {result.n_test:,}, "

@@ -62,6 +62,7 @@ class SystemDescription:
     extension_points: tuple[ExtensionPoint, ...]
     conditions: tuple[Condition, ...]
     telemetry: tuple[EventSchema, ...]
+    metrics: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class SystemDescription:
                 {"name": c.name, "values": list(c.values), "description": c.description}
                 for c in self.conditions
             ],
+            "metrics": dict(self.metrics),
             "telemetry": [
                 {
                     "event": s.event,
@@ -126,6 +128,7 @@ def describe_system(*, name: str) -> SystemDescription:
         extension_points=tuple(system.extension_points()),
         conditions=tuple(system.conditions()),
         telemetry=tuple(system.telemetry_schema()),
+        metrics=tuple(sorted(system.metric_descriptions().items())),
     )
 
 

@@ -199,6 +199,10 @@ class System(ABC):
         """Environment conditions (faults, drift) :meth:`run` accepts; none by default."""
         return ()
 
+    def metric_descriptions(self) -> Mapping[str, str]:
+        """What each metric :meth:`run` reports means (for ``systems show`` and the docs)."""
+        return {}
+
     @abstractmethod
     def checkpoint_path(self) -> Path:
         """Where the committed model checkpoint lives."""

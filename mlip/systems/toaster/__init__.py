@@ -1,0 +1,165 @@
+"""The smart toaster: an ML model decides how long to toast, non-ML parts keep the kitchen safe.
+
+A small neural network predicts the heating seconds that give the shade the user asked for from
+sensor readings taken before toasting. Around it sit ordinary parts: the controller that heats,
+thermal and smoke sensors, the user's cancel button and a thermal fuse. The naive system heats
+for exactly what the model says; the guards assignment (``heating_guard``, ``thermal_cutoff``)
+is where students make the whole system safe despite the model's mistakes.
+
+This module is imported when the system is listed, so it imports nothing heavy; the physics
+(``_physics``), the world (``_population``), the model (``_model``) and the run loop
+(``_simulation``) load inside the methods that need them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlip.errors import UsageError
+from mlip.systems._contract import (
+    FAULT_KINDS,
+    Component,
+    Condition,
+    EventSchema,
+    ExtensionPoint,
+    ProgressCallback,
+    RunResult,
+    System,
+    TelemetrySink,
+    TelemetryStream,
+    TrainReport,
+)
+from mlip.systems.toaster._spec import COMPONENTS, CONDITIONS, EXTENSION_POINTS, TELEMETRY_SCHEMA
+
+__all__ = ["ToasterSystem"]
+
+_CHECKPOINT = Path(__file__).with_name("toaster_model.npz")
+
+
+class ToasterSystem(System):
+    """Smart toaster running example (see the module docstring)."""
+
+    name = "toaster"
+    title = "Smart toaster"
+    summary = (
+        "A neural network predicts how many seconds to toast for the desired shade; a "
+        "controller, sensors, the user and a thermal fuse decide what actually happens."
+    )
+    default_n = 10_000
+
+    def components(self) -> tuple[Component, ...]:
+        return COMPONENTS
+
+    def extension_points(self) -> tuple[ExtensionPoint, ...]:
+        return EXTENSION_POINTS
+
+    def telemetry_schema(self) -> tuple[EventSchema, ...]:
+        return TELEMETRY_SCHEMA
+
+    def conditions(self) -> tuple[Condition, ...]:
+        return CONDITIONS
+
+    def checkpoint_path(self) -> Path:
+        return _CHECKPOINT
+
+    def load_model(self, path: Path | None = None) -> Any:
+        from mlip.systems.toaster._model import ToasterModel
+
+        return ToasterModel.load(Path(path) if path is not None else _CHECKPOINT)
+
+    def train(
+        self,
+        *,
+        seed: int = 0,
+        quick: bool = False,
+        checkpoint: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TrainReport:
+        from mlip.systems.toaster._model import train_model
+
+        started = time.perf_counter()
+        model, info = train_model(seed=seed, quick=quick, progress=progress)
+        target = Path(checkpoint) if checkpoint is not None else _CHECKPOINT
+        model.save(target)
+        return TrainReport(
+            system=self.name,
+            seed=seed,
+            n_train=int(info["n_train"]),
+            n_test=int(info["n_test"]),
+            metrics=info["metrics"],
+            checkpoint=str(target),
+            seconds=time.perf_counter() - started,
+        )
+
+    def faulty_model(self, kind: str, *, model: Any = None) -> Any:
+        if kind not in FAULT_KINDS:
+            raise UsageError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        from mlip.systems.toaster._model import FaultyToasterModel
+
+        return FaultyToasterModel(kind, model if model is not None else self.load_model())
+
+    def run(
+        self,
+        *,
+        n: int,
+        seed: int,
+        model: Any = None,
+        extensions: Mapping[str, Any] | None = None,
+        conditions: Mapping[str, str] | None = None,
+        telemetry: TelemetrySink | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RunResult:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise UsageError(f"n must be a positive number of sessions, got {n!r}")
+        chosen_extensions = self._check_extensions(extensions or {})
+        chosen_conditions = self._check_conditions(conditions or {})
+        from mlip.systems.toaster._simulation import simulate
+
+        stream = TelemetryStream(telemetry, monitor=chosen_extensions.get("monitor"))
+        model_metrics, system_metrics = simulate(
+            n=n,
+            seed=seed,
+            model=model if model is not None else self.load_model(),
+            extensions=chosen_extensions,
+            conditions=chosen_conditions,
+            telemetry=stream,
+            progress=progress,
+        )
+        return RunResult(
+            system=self.name,
+            n=n,
+            seed=seed,
+            model=model_metrics,
+            system_metrics=system_metrics,
+            conditions=chosen_conditions,
+        )
+
+    def _check_extensions(self, extensions: Mapping[str, Any]) -> dict[str, Any]:
+        known = {point.name for point in EXTENSION_POINTS}
+        for name, function in extensions.items():
+            if name not in known:
+                raise UsageError(
+                    f"unknown toaster extension {name!r}; known: {', '.join(sorted(known))}"
+                )
+            if not callable(function):
+                raise UsageError(f"toaster extension {name!r} must be a function")
+        return dict(extensions)
+
+    def _check_conditions(self, conditions: Mapping[str, str]) -> dict[str, str]:
+        chosen = {condition.name: condition.values[0] for condition in CONDITIONS}
+        by_name = {condition.name: condition for condition in CONDITIONS}
+        for name, value in conditions.items():
+            if name not in by_name:
+                raise UsageError(
+                    f"unknown toaster condition {name!r}; known: {', '.join(sorted(by_name))}"
+                )
+            if value not in by_name[name].values:
+                raise UsageError(
+                    f"unknown value {value!r} for toaster condition {name!r}; "
+                    f"known: {', '.join(by_name[name].values)}"
+                )
+            chosen[name] = value
+        return chosen
