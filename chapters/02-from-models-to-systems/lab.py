@@ -1,0 +1,124 @@
+"""
+Model accuracy is not system quality
+====================================
+
+We make the toaster's model worse on purpose, in two different ways, and watch two things at
+once: the model's error (what a data scientist would report) and what happens in the kitchen
+(what the user lives with). Then we add a few lines of ordinary code around the model.
+"""
+
+# %%
+# Setup. Figures go to the folder named by ``MLIP_LAB_OUTPUT`` (default ``./lab-output``).
+import math
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mlip.systems import get_system
+
+OUTPUT = Path(os.environ.get("MLIP_LAB_OUTPUT", "lab-output"))
+OUTPUT.mkdir(parents=True, exist_ok=True)
+toaster = get_system("toaster")
+model = toaster.load_model()
+N = 600
+
+
+# %%
+# Two ways to be wrong. ``EverydayNoise`` adds modest random error to every answer.
+# ``RareBlunders`` is exactly right most of the time but, now and then, answers eight times
+# the sensible heating time. Both are seeded, so the lab gives the same numbers every run.
+class EverydayNoise:
+    def __init__(self, noise_seconds):
+        self.noise_seconds = noise_seconds
+        self.rng = np.random.default_rng(0)
+
+    def predict_seconds(self, readings):
+        return model.predict_seconds(readings) + self.rng.normal(0.0, self.noise_seconds)
+
+
+class RareBlunders:
+    def __init__(self, blunder_rate):
+        self.blunder_rate = blunder_rate
+        self.rng = np.random.default_rng(0)
+
+    def predict_seconds(self, readings):
+        seconds = model.predict_seconds(readings)
+        return 8 * seconds if self.rng.random() < self.blunder_rate else seconds
+
+
+# %%
+# Non-ML code around the model: never plan more than four minutes or less than zero, fall
+# back to a typical time when the answer is not a number, and stop heating at the first smoke
+# or when the chamber is far too hot. It knows nothing about bread; it only encodes what is
+# *never* sensible.
+def heating_guard(predicted_seconds, readings):
+    if not math.isfinite(predicted_seconds):
+        return 120.0
+    return min(max(predicted_seconds, 0.0), 240.0)
+
+
+def thermal_cutoff(state):
+    return state["smoke_ppm"] > 20 or state["chamber_temp_c"] > 280
+
+
+guards = {"heating_guard": heating_guard, "thermal_cutoff": thermal_cutoff}
+
+
+# %%
+# Run the toaster with both families of worse models, trusting the model and guarded.
+def measure(make_model, levels):
+    rows = []
+    for level in levels:
+        naive = toaster.run(n=N, seed=1, model=make_model(level))
+        guarded = toaster.run(n=N, seed=1, model=make_model(level), extensions=guards)
+        rows.append((naive, guarded))
+        print(
+            f"{make_model.__name__:>13} {level:>5} | model MAE {naive.model['mae_seconds']:5.1f} s"
+            f" | good toast {naive.system_metrics['doneness_within_1']:.2f}"
+            f" | fires: naive {naive.system_metrics['fires']:3.0f},"
+            f" guarded {guarded.system_metrics['fires']:.0f}"
+        )
+    return rows
+
+
+noise_rows = measure(EverydayNoise, (10, 20, 40))
+blunder_rows = measure(RareBlunders, (0.01, 0.03, 0.1))
+
+# %%
+# Plot model error against system outcomes. A model with a *smaller* average error can be the
+# more dangerous one, and the guard removes the fires whatever the model does.
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+for label, rows, style, color in (
+    ("everyday noise", noise_rows, "o-", "C0"),
+    ("rare blunders", blunder_rows, "s-", "C1"),
+):
+    mae = [naive.model["mae_seconds"] for naive, _ in rows]
+    left.plot(
+        mae,
+        [naive.system_metrics["doneness_within_1"] for naive, _ in rows],
+        style,
+        color=color,
+        label=label,
+    )
+    fires = [1000 * naive.system_metrics["fires"] / N for naive, _ in rows]
+    right.plot(mae, fires, style, color=color, label=f"{label}, trusted")
+    guarded_fires = [1000 * guarded.system_metrics["fires"] / N for _, guarded in rows]
+    right.plot(mae, guarded_fires, style, color=color, alpha=0.4, label=f"{label}, guarded")
+left.set(
+    xlabel="model error (MAE, seconds)",
+    ylabel="share within one shade",
+    title="Toast the user wanted",
+)
+right.set(
+    xlabel="model error (MAE, seconds)", ylabel="fires per 1000 sessions", title="Kitchen fires"
+)
+left.legend()
+right.legend(fontsize=8)
+fig.tight_layout()
+fig.savefig(OUTPUT / "accuracy-vs-outcome.png", dpi=110)
+print("saved", OUTPUT / "accuracy-vs-outcome.png")

@@ -1,0 +1,138 @@
+"""Open the built site in headless Chromium: navigate, search, and save screenshots.
+
+Screenshots of the home page and a system page land in ``tests/artifacts/`` (git-ignored) so a
+person can look at them. The driver path is given explicitly, so selenium-manager never
+downloads anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts"
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean."""
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("chromium and chromedriver are not installed (apt-get install chromium-driver)")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="mlip-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait(driver: Any, css: str, timeout: float = 15) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def test_navigation_reaches_every_top_level_section(browser: Any, site_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(site_url)
+    tabs = browser.find_elements(By.CSS_SELECTOR, "a.md-tabs__link")
+    targets = {tab.text.strip(): tab.get_attribute("href") for tab in tabs}
+    assert {"Home", "Systems", "Assignments", "CLI reference"} <= set(targets)
+    for title, href in targets.items():
+        browser.get(href)
+        heading = _wait(browser, "article h1")
+        assert heading.text.strip(), f"{title}: page without a heading"
+        assert "404" not in browser.title
+
+
+def test_home_page_screenshot(browser: Any, site_url: str) -> None:
+    browser.get(site_url)
+    assert "unreliable" in _wait(browser, "article").text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "docs-home.png"))
+
+
+def test_system_page_via_navigation_with_diagram(browser: Any, site_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(site_url)
+    browser.find_element(By.LINK_TEXT, "Systems").click()
+    _wait(browser, "article h1")
+    browser.find_element(By.CSS_SELECTOR, "article").find_element(
+        By.PARTIAL_LINK_TEXT, "Smart toaster"
+    ).click()
+    assert _wait(browser, "article h1").text.strip() == "Smart toaster"
+    diagram = browser.find_element(By.CSS_SELECTOR, "article img[src$='architecture.svg']")
+    assert browser.execute_script("return arguments[0].naturalWidth", diagram) > 100
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", diagram)
+    time.sleep(0.5)  # let the header's scroll animation settle before the screenshot
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(ARTIFACTS / "docs-system-toaster.png"))
+
+
+def test_search_finds_the_toaster_page(browser: Any, site_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(site_url)
+    browser.find_element(By.CSS_SELECTOR, "label.md-search__icon, .md-search__input").click()
+    box = _wait(browser, "input.md-search__input")
+    box.send_keys("thermal_cutoff")
+    result = _wait(browser, ".md-search-result__item a", timeout=20)
+    assert "thermal_cutoff" in _wait(browser, ".md-search-result__list").text
+    result.click()
+    _wait(browser, "article h1")
+    assert "/systems/toaster/" in browser.current_url or "/assignments/" in browser.current_url
