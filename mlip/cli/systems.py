@@ -212,3 +212,10 @@ def train_command(
         f"trained on {result.n_train:,} sessions, tested on {result.n_test:,}, "
         f"in {result.seconds:.1f} s; checkpoint: [bold]{result.checkpoint}[/]"
     )
+
+
+# The transcription service's own command lives in its module; registered here as
+# `mlip systems transcribe`.
+from mlip.cli.transcribe import transcribe as _transcribe  # noqa: E402
+
+app.command("transcribe")(_transcribe)

@@ -1,0 +1,208 @@
+"""Check families shared by the *monitoring* assignments: quiet streams and drift detection.
+
+A student's monitor is two functions: ``monitor(event: dict) -> str | None`` (the system's
+``monitor`` extension point; a non-empty string is an alert and its reason) and
+``reset_monitor() -> None`` (forget everything: called before each stream, because a monitor is
+stateful). Both are called with plain data only and their answers coerced to plain data, so the
+autograder can proxy them into a sandbox.
+
+Streams are recorded once per process from the system's own simulator (:mod:`mlip.monitoring`)
+and replayed through the monitor once per check; the scenarios of a check are (stream, episode,
+credit tier) triples, so the published half/full credit scale maps onto the engine's pass/fail
+scenarios: a tier-``half`` scenario passes at half credit or better, a ``full`` one at full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from mlip.checks._engine import Check, CheckContext, ExtensionSpec, ScenarioOutcome
+
+if TYPE_CHECKING:
+    from mlip.monitoring import Alert, DriftStream, StreamSpec
+    from mlip.systems import System
+
+__all__ = [
+    "EXTENSIONS",
+    "SCALE_TEXT",
+    "detection_check",
+    "quiet_check",
+    "recorded_stream",
+]
+
+TIERS = ("half", "full")
+TIER_CREDIT = {"half": 0.5, "full": 1.0}
+
+
+def to_alert(value: Any) -> str | None:
+    """A monitor's answer: ``None``/``False``/empty means no alert, a string is the reason."""
+    if value is None or value is False or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"a monitor returns a reason string or None, got {value!r}")
+
+
+EXTENSIONS = (
+    ExtensionSpec("monitor", coerce=to_alert, fallback=lambda event: None),
+    ExtensionSpec("reset_monitor", coerce=lambda value: None, fallback=lambda: None),
+)
+
+SCALE_TEXT = (
+    "Scale: false alarms per 10,000 drift-free events <= 10 full credit, <= 40 half; detection "
+    "delay (events from drift onset to your first alert) <= the budget full credit, <= twice "
+    "the budget half; a monitor that alarms before the drift (> 40 per 10,000) detects nothing."
+)
+
+_STREAMS: dict[tuple[str, str, int], DriftStream] = {}
+_MODELS: dict[str, Any] = {}
+_RUNS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+
+def recorded_stream(system: System, spec: StreamSpec) -> DriftStream:
+    """The stream ``spec`` of ``system``, recorded once per process and then reused."""
+    from mlip.monitoring import build_stream
+
+    key = (system.name, spec.name, spec.seed)
+    if key not in _STREAMS:
+        if system.name not in _MODELS:
+            _MODELS[system.name] = system.load_model()
+        _STREAMS[key] = build_stream(system, spec, model=_MODELS[system.name], runs=_RUNS)
+    return _STREAMS[key]
+
+
+def _alerts(context: CheckContext, spec: StreamSpec) -> tuple[list[Alert], str | None]:
+    """Replay ``spec`` through the student's monitor once per check (cached in the context)."""
+    from mlip.monitoring import replay
+
+    key = f"alerts:{spec.name}:{spec.seed}"
+    if key not in context.cache:
+        stream = recorded_stream(context.system, spec)
+        context.extensions["reset_monitor"]()
+        monitor = context.extensions["monitor"]
+        alerts = replay(stream, monitor, name="monitor")
+        failures = [ext.failure for ext in context.extensions.values() if ext.failure is not None]
+        context.cache[key] = (alerts, failures[0].describe() if failures else None)
+    cached: tuple[list[Alert], str | None] = context.cache[key]
+    return cached
+
+
+def quiet_check(
+    *, assignment: str, streams: Sequence[StreamSpec], max_points: float, hint: str
+) -> Check:
+    """False alarms per 10,000 events over drift-free streams, on the published scale."""
+    from_name = {spec.name: spec for spec in streams}
+
+    def scenarios(system: System) -> list[dict[str, Any]]:
+        return [{"stream": spec.name, "tier": tier} for spec in streams for tier in TIERS]
+
+    def verdict(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+        from mlip.monitoring import false_alarm_credit, score_stream
+
+        spec = from_name[str(scenario["stream"])]
+        alerts, failure = _alerts(context, spec)
+        if failure is not None:
+            return ScenarioOutcome(False, failure)
+        score = score_stream(recorded_stream(context.system, spec), alerts)
+        rate = score.false_alarms_per_10k
+        message = (
+            f"{score.false_alarms} false alarm(s) in {score.events} drift-free events "
+            f"= {rate:g} per 10,000"
+        )
+        if alerts and score.false_alarms:
+            message += f"; first: event {alerts[0].index}, {alerts[0].reason!r}"
+        passed = false_alarm_credit(rate) >= TIER_CREDIT[str(scenario["tier"])]
+        return ScenarioOutcome(passed, message)
+
+    return Check(
+        name="quiet-without-drift",
+        assignment=assignment,
+        summary="few false alarms on drift-free streams",
+        max_points=max_points,
+        hint=f"{hint} {SCALE_TEXT}",
+        extensions=EXTENSIONS,
+        scenarios=scenarios,
+        verdict=verdict,
+    )
+
+
+def detection_check(
+    *,
+    name: str,
+    assignment: str,
+    summary: str,
+    streams: Sequence[StreamSpec],
+    budget: int,
+    max_points: float,
+    hint: str,
+) -> Check:
+    """Detection delay of every drift episode of ``streams``, against ``budget`` events."""
+    from_name = {spec.name: spec for spec in streams}
+
+    def scenarios(system: System) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for spec in streams:
+            episodes = sum(
+                1
+                for index, segment in enumerate(spec.segments)
+                if segment.drifted and (index == 0 or not spec.segments[index - 1].drifted)
+            )
+            for episode in range(1, episodes + 1):
+                for tier in TIERS:
+                    found.append({"stream": spec.name, "episode": episode, "tier": tier})
+        return found
+
+    def verdict(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+        from mlip.monitoring import (
+            QUIET_HALF,
+            detection_credit,
+            score_stream,
+        )
+
+        spec = from_name[str(scenario["stream"])]
+        alerts, failure = _alerts(context, spec)
+        if failure is not None:
+            return ScenarioOutcome(False, failure)
+        stream = recorded_stream(context.system, spec)
+        episode = score_stream(stream, alerts, grace=budget).episodes[int(scenario["episode"]) - 1]
+        where = f"{spec.describe()}, episode starting at event {episode.start}"
+        covered = [(start, end + budget) for start, end in stream.episodes]
+        before = [
+            alert
+            for alert in alerts
+            if alert.index < episode.start
+            and not any(low <= alert.index < high for low, high in covered)
+        ]
+        quiet_events = episode.start - sum(
+            min(end, episode.start) - start
+            for start, end in stream.episodes
+            if start < episode.start
+        )
+        quiet_rate = 10_000.0 * len(before) / max(quiet_events, 1)
+        if before and quiet_rate > QUIET_HALF:
+            return ScenarioOutcome(
+                False,
+                f"{where}: {len(before)} alert(s) before the drift began "
+                f"({quiet_rate:.0f} per 10,000 events): an alarm that always rings detects nothing",
+            )
+        if episode.delay is None:
+            return ScenarioOutcome(
+                False, f"{where}: missed (no alert in its {episode.end - episode.start} events)"
+            )
+        credit = detection_credit(episode.delay, budget)
+        passed = credit >= TIER_CREDIT[str(scenario["tier"])]
+        return ScenarioOutcome(
+            passed, f"{where}: first alert {episode.delay} events later (budget {budget})"
+        )
+
+    return Check(
+        name=name,
+        assignment=assignment,
+        summary=summary,
+        max_points=max_points,
+        hint=f"{hint} Budget for this system: {budget} events. {SCALE_TEXT}",
+        extensions=EXTENSIONS,
+        scenarios=scenarios,
+        verdict=verdict,
+    )

@@ -1,0 +1,45 @@
+"""``mlip assignments``: the assignments this kit ships."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlip.cli._output import console, print_json
+
+app = typer.Typer(help="The assignments of the course kit.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
+
+
+@app.command("list")
+def list_command(json_output: JsonOption = False) -> None:
+    """List the assignments: ids, titles and book chapters.
+
+    Example: mlip assignments list
+    """
+    from rich.table import Table
+
+    from mlip.services.assignments import list_assignments
+
+    listing = list_assignments()
+    if json_output:
+        print_json(listing.to_dict())
+        return
+    table = Table(title="Assignments", title_justify="left")
+    table.add_column("id", style="bold cyan", no_wrap=True)
+    table.add_column("title")
+    table.add_column("chapter")
+    table.add_column("points", justify="right")
+    for assignment in listing.assignments:
+        chapter = assignment.chapter
+        points = sum(check.points for check in assignment.checks)
+        table.add_row(
+            assignment.id,
+            assignment.title,
+            f"{chapter.number}. {chapter.title}\n[dim]{chapter.url}[/]",
+            f"{points:g}",
+        )
+    console.print(table)
+    console.print("Start one with [bold]mlip new TOPIC --system SYSTEM[/].")

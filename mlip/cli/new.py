@@ -1,0 +1,40 @@
+"""``mlip new``: scaffold an assignment project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlip.cli._output import console, print_json
+
+
+def new(
+    topic: Annotated[str, typer.Argument(help="Assignment topic, e.g. guards.")],
+    system: Annotated[
+        str, typer.Option("--system", "-s", help="System: toaster, tax, transcription.")
+    ],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Project folder (default: ./TOPIC-SYSTEM).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead.")] = False,
+) -> None:
+    """Create a project folder with the assignment's notebook, a README and a marker file.
+
+    Example: mlip new guards --system toaster
+    """
+    from mlip.services.scaffold import new_project
+
+    result = new_project(topic=topic, system=system, directory=directory, force=force)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    console.print(f"Created [bold]{result.directory}[/] for [cyan]{result.assignment}[/]:")
+    for name in result.files:
+        console.print(f"  {name}")
+    console.print(
+        f"Next: [bold]cd {result.directory}[/], open the notebook in JupyterLab, "
+        "then run [bold]mlip check[/] and [bold]mlip submit[/]."
+    )

@@ -1,0 +1,192 @@
+"""A student's assignment project: its marker file, notebooks, and their locked cells.
+
+``mlip new`` writes a marker file recording the assignment id and the kit version; ``mlip check``
+and ``mlip submit`` find the project through it and compare each notebook with the release copy
+shipped in the kit: a locked nbgrader cell (instructions, tests, system checks) that was deleted
+or edited would make the grade meaningless, so both commands refuse such a notebook.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlip.assignments import Assignment, get_assignment, release_dir
+from mlip.errors import InputError
+
+__all__ = [
+    "MARKER_NAME",
+    "Project",
+    "compute_checksum",
+    "load_notebook",
+    "load_project",
+    "locked_cell_problems",
+    "nbgrader_meta",
+    "require_intact",
+    "source_text",
+]
+
+MARKER_NAME = ".mlip-assignment.json"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A scaffolded project folder and the assignment it belongs to."""
+
+    directory: Path
+    assignment: Assignment
+    kit_version: str
+
+    def notebook_path(self, name: str) -> Path:
+        """Path of one of the assignment's notebooks inside the project."""
+        return self.directory / name
+
+
+def load_project(directory: Path) -> Project:
+    """Read the marker file of the project in ``directory``."""
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a folder")
+    marker = directory / MARKER_NAME
+    if not marker.is_file():
+        raise InputError(
+            f"{directory} is not an mlip assignment project (no {MARKER_NAME}); "
+            "create one with `mlip new TOPIC --system SYSTEM` or pass the project folder"
+        )
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+        assignment_id = str(data["assignment"])
+        kit_version = str(data.get("kit_version", "unknown"))
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(
+            f"{marker} is corrupt ({error}); recreate the project with `mlip new`"
+        ) from None
+    return Project(
+        directory=directory, assignment=get_assignment(assignment_id), kit_version=kit_version
+    )
+
+
+def source_text(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (notebook JSON may store it as a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
+    """The cell's nbgrader metadata (empty for ordinary cells)."""
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def load_notebook(path: Path) -> dict[str, Any]:
+    """Parse a notebook's JSON, with one clear message for every way it can be unusable."""
+    if not path.is_file():
+        raise InputError(f"notebook {path.name} is missing from {path.parent}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name} is not a text file; restore the notebook") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path.name} is not valid notebook JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg}); undo your last edit outside Jupyter or restore the notebook"
+        ) from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list) or not all(
+        isinstance(cell, dict) and cell.get("cell_type") in {"code", "markdown", "raw"}
+        for cell in cells
+    ):
+        raise InputError(f"{path.name} is JSON but not a Jupyter notebook (no valid 'cells')")
+    return data
+
+
+def compute_checksum(cell: dict[str, Any]) -> str:
+    """nbgrader's checksum of a cell (``nbgrader.utils.compute_checksum``).
+
+    Uses nbgrader when it is installed; otherwise the same recipe (source, type, grade, solution,
+    locked, id, points), so students need not install nbgrader. A test keeps the two equal.
+    """
+    try:
+        import nbformat
+        from nbgrader.utils import compute_checksum as nbgrader_checksum
+    except ImportError:
+        return _checksum(cell)
+    node = nbformat.from_dict({**cell, "source": source_text(cell)})
+    return str(nbgrader_checksum(node))
+
+
+def _checksum(cell: dict[str, Any]) -> str:
+    import hashlib
+
+    meta = nbgrader_meta(cell)
+    digest = hashlib.md5()
+    grade, solution = bool(meta.get("grade")), bool(meta.get("solution"))
+    locked = bool(meta.get("locked"))
+    for part in (
+        source_text(cell),
+        str(cell.get("cell_type")),
+        str(grade),
+        str(solution),
+        str(locked),
+        str(meta.get("grade_id")),
+    ):
+        digest.update(part.encode("utf-8"))
+    if grade:
+        digest.update(str(float(meta["points"])).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def locked_cell_problems(
+    project: Project, notebook_name: str, notebook: dict[str, Any], *, stored_checksums: bool
+) -> list[str]:
+    """Every deleted or edited locked cell of ``notebook`` compared with the release copy.
+
+    A locked cell is intact when nbgrader's checksum of it (source, type, grade flags, id,
+    points) equals the release's. With ``stored_checksums`` (for submissions) the checksum
+    recorded in the cell's metadata must match too, as nbgrader's autograder expects.
+    """
+    release = json.loads(
+        (release_dir(project.assignment.id) / notebook_name).read_text(encoding="utf-8")
+    )
+    student_cells: dict[str, dict[str, Any]] = {}
+    for cell in notebook["cells"]:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if isinstance(grade_id, str):
+            student_cells.setdefault(grade_id, cell)
+    problems: list[str] = []
+    for original in release["cells"]:
+        meta = nbgrader_meta(original)
+        if not meta.get("locked"):
+            continue
+        grade_id = str(meta.get("grade_id"))
+        cell = student_cells.get(grade_id)
+        if cell is None:
+            problems.append(f"locked cell {grade_id!r} was deleted from {notebook_name}")
+            continue
+        try:
+            intact = compute_checksum(cell) == meta.get("checksum")
+        except (KeyError, TypeError, ValueError, AttributeError):
+            intact = False
+        if intact and stored_checksums:
+            intact = nbgrader_meta(cell).get("checksum") == meta.get("checksum")
+        if not intact:
+            problems.append(f"locked cell {grade_id!r} of {notebook_name} was edited")
+    return problems
+
+
+def require_intact(
+    project: Project, notebook_name: str, notebook: dict[str, Any], *, stored_checksums: bool
+) -> None:
+    """Raise an :class:`InputError` naming the first deleted or edited locked cell."""
+    problems = locked_cell_problems(
+        project, notebook_name, notebook, stored_checksums=stored_checksums
+    )
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(
+            f"{problems[0]}{more}; locked cells must stay as released — undo the change or "
+            f"start again from a fresh copy (`mlip new {project.assignment.topic} --system "
+            f"{project.assignment.system} --dir OTHER_FOLDER`)"
+        )

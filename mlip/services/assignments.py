@@ -1,0 +1,27 @@
+"""``mlip assignments list``: the assignments this kit ships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlip.assignments import ASSIGNMENTS, Assignment
+
+__all__ = ["AssignmentListing", "list_assignments"]
+
+
+@dataclass(frozen=True)
+class AssignmentListing:
+    """The catalogue, optionally filtered by topic."""
+
+    assignments: tuple[Assignment, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {"assignments": [assignment.to_dict() for assignment in self.assignments]}
+
+
+def list_assignments(*, topic: str | None = None) -> AssignmentListing:
+    """Every shipped assignment (of ``topic`` if given), in catalogue order."""
+    chosen = tuple(a for a in ASSIGNMENTS if topic is None or a.topic == topic)
+    return AssignmentListing(assignments=chosen)

@@ -1,0 +1,113 @@
+"""Monitoring checks: the reference monitor earns full marks; alarm storms and silence do not."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlip.checks import run_check
+from mlip.checks._monitoring import to_alert
+
+ROOT = Path(__file__).resolve().parents[2]
+SYSTEMS = ["toaster", "tax", "transcription"]
+
+
+def _checks(system: str) -> Any:
+    return importlib.import_module(f"mlip.checks.monitoring_{system}")
+
+
+def _solution(system: str) -> dict[str, Callable[..., Any]]:
+    """``monitor`` and ``reset_monitor`` as written in the source notebook (the solution)."""
+    path = ROOT / "assignments" / f"monitoring-{system}" / "monitoring.ipynb"
+    cells = {cell["id"]: cell for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]}
+    namespace: dict[str, Any] = {}
+    exec("from mlip.monitoring import ks_drift", namespace)
+    for cell_id in ("watched", "monitor"):
+        exec(cells[cell_id]["source"], namespace)
+    return {"monitor": namespace["monitor"], "reset_monitor": namespace["reset_monitor"]}
+
+
+def _score(system: str, extensions: dict[str, Callable[..., Any]]) -> dict[str, float]:
+    return {check.name: run_check(check, extensions).points for check in _checks(system).CHECKS}
+
+
+def _skip_without_checkpoint(system: str) -> None:
+    from mlip.systems import get_system
+
+    if not get_system(system).checkpoint_path().is_file():
+        pytest.skip(f"{system} has no committed checkpoint yet")
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_reference_monitor_earns_full_marks(system: str) -> None:
+    _skip_without_checkpoint(system)
+    scores = _score(system, _solution(system))
+    maximum = {check.name: check.max_points for check in _checks(system).CHECKS}
+    assert scores == maximum
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_alarm_storm_and_silence_both_lose_points(system: str) -> None:
+    _skip_without_checkpoint(system)
+    storm = _score(system, {"monitor": lambda event: "drift!", "reset_monitor": lambda: None})
+    assert sum(storm.values()) == 0.0  # false alarms everywhere, so no detection counts
+    silent = _score(system, {"monitor": lambda event: None, "reset_monitor": lambda: None})
+    assert silent["quiet-without-drift"] > 0
+    assert all(points == 0.0 for name, points in silent.items() if name.startswith("detects"))
+
+
+def test_monitor_that_raises_or_returns_nonsense_fails_with_a_message() -> None:
+    check = _checks("tax").CHECKS[1]
+
+    def crashing(event: dict[str, Any]) -> str | None:
+        if event["event"] == "filed":
+            raise KeyError("tax_due")
+        return None
+
+    result = run_check(check, {"monitor": crashing, "reset_monitor": lambda: None})
+    assert not result.passed and "monitor(" in result.message and "KeyError" in result.message
+    number = run_check(check, {"monitor": lambda event: 1.0, "reset_monitor": lambda: None})
+    assert not number.passed and "TypeError" in number.message
+    missing = run_check(check, {"monitor": lambda event: None})
+    assert missing.points == 0 and "reset_monitor" in missing.message
+
+
+def test_state_is_reset_between_streams() -> None:
+    """A monitor that alarms once per stream is quiet only if reset_monitor is called."""
+    memory: dict[str, bool] = {}
+
+    def once(event: dict[str, Any]) -> str | None:
+        if memory.get("warned") or event["event"] != "filed":
+            return None
+        memory["warned"] = True
+        return "first filed return"
+
+    quiet = _checks("tax").CHECKS[0]
+    result = run_check(quiet, {"monitor": once, "reset_monitor": memory.clear})
+    assert result.passed, result.message  # one alarm in ~4,000 events is within the budget
+
+
+def test_to_alert_accepts_reasons_and_silence_only() -> None:
+    assert to_alert(None) is None and to_alert("") is None and to_alert(False) is None
+    assert to_alert("shift") == "shift"
+    with pytest.raises(TypeError):
+        to_alert(3)
+
+
+@pytest.mark.parametrize("system", SYSTEMS)
+def test_notebook_publishes_the_budgets_the_checks_use(system: str) -> None:
+    path = ROOT / "assignments" / f"monitoring-{system}" / "monitoring.ipynb"
+    text = json.loads(path.read_text(encoding="utf-8"))
+    markdown = "\n".join(
+        cell["source"] for cell in text["cells"] if cell["cell_type"] == "markdown"
+    )
+    for check in _checks(system).CHECKS:
+        if check.name.startswith("detects"):
+            budget = check.hint.split("Budget for this system: ")[1].split(" events")[0]
+            row = next(line for line in markdown.splitlines() if f"`{check.name}`" in line)
+            assert row.endswith(f"| {budget} events |"), (row, budget)

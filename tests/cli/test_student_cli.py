@@ -1,0 +1,93 @@
+"""The student commands end to end: assignments list, new, check, submit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mlip.cli import app, main
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_assignments_list_json_and_table() -> None:
+    result = runner.invoke(app, ["assignments", "list", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    ids = [item["id"] for item in data["assignments"]]
+    assert {"guards-toaster", "guards-tax", "guards-transcription"} <= set(ids)
+    first = data["assignments"][0]
+    assert first["chapter"]["url"].startswith("https://mlip-cmu.github.io/book/")
+    assert first["hidden_checks"] and first["public_checks"]
+    table = runner.invoke(app, ["assignments", "list"])
+    assert table.exit_code == 0 and "guards-toaster" in table.stdout
+
+
+def test_new_check_submit_round_trip(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    created = runner.invoke(app, ["new", "guards", "--system", "tax", "--dir", str(folder)])
+    assert created.exit_code == 0, created.output
+    assert (folder / "guards.ipynb").is_file()
+
+    fresh = runner.invoke(app, ["check", str(folder), "--json"])
+    assert fresh.exit_code == 1
+    report = json.loads(fresh.stdout)
+    assert report["passed"] is False and report["points"] == 0
+    assert all(r["hint"] for r in report["results"] if not r["passed"])
+
+    shutil.copyfile(ROOT / "assignments" / "guards-tax" / "guards.ipynb", folder / "guards.ipynb")
+    solved = runner.invoke(app, ["check", str(folder)])
+    assert solved.exit_code == 0, solved.output
+    assert "PASS" in solved.stdout and "FAIL" not in solved.stdout
+
+    shutil.copyfile(
+        ROOT / "mlip" / "assignments" / "release" / "guards-tax" / "guards.ipynb",
+        folder / "guards.ipynb",
+    )
+    submitted = runner.invoke(app, ["submit", str(folder)])
+    assert submitted.exit_code == 0, submitted.output
+    assert (folder / "guards-tax-submission.zip").is_file()
+
+
+@pytest.mark.parametrize("system", ["toaster", "transcription"])
+def test_solution_of_other_systems_passes(tmp_path: Path, system: str) -> None:
+    from mlip.systems import get_system
+
+    if not get_system(system).checkpoint_path().is_file():
+        pytest.skip(f"{system} has no committed checkpoint yet")
+    folder = tmp_path / system
+    assert main(["new", "guards", "--system", system, "--dir", str(folder)]) == 0
+    assert main(["check", str(folder)]) == 1
+    shutil.copyfile(
+        ROOT / "assignments" / f"guards-{system}" / "guards.ipynb", folder / "guards.ipynb"
+    )
+    assert main(["check", str(folder)]) == 0
+
+
+def test_usage_errors_are_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", "guard", "--system", "toaster", "--dir", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "unknown topic 'guard'; known topics: guards, monitoring, requirements" in err
+        and "Traceback" not in err
+    )
+
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "f.txt").write_text("x")
+    assert main(["new", "guards", "--system", "tax", "--dir", str(tmp_path / "full")]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+    folder = tmp_path / "p"
+    assert main(["new", "guards", "--system", "tax", "--dir", str(folder)]) == 0
+    (folder / "guards.ipynb").write_text("not json")
+    assert main(["check", str(folder)]) == 2
+    assert main(["submit", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("not valid notebook JSON") == 2 and "Traceback" not in err

@@ -1,0 +1,54 @@
+"""``mlip new`` as a service: project contents, refusing to clobber, unknown names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mlip import __version__
+from mlip.errors import UsageError
+from mlip.services._project import MARKER_NAME, load_project
+from mlip.services.scaffold import new_project
+
+
+def test_new_project_has_notebook_readme_and_marker(tmp_path: Path) -> None:
+    result = new_project(topic="guards", system="toaster", directory=tmp_path / "p")
+    folder = Path(result.directory)
+    assert result.assignment == "guards-toaster"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["guards.ipynb", "README.md", MARKER_NAME]
+    )
+    marker = json.loads((folder / MARKER_NAME).read_text())
+    assert marker == {"assignment": "guards-toaster", "kit_version": __version__}
+    readme = (folder / "README.md").read_text()
+    assert "heating_guard" in readme and "mlip check" in readme and "mlip submit" in readme
+    assert "https://mlip-cmu.github.io/book/" in readme
+    assert "BEGIN SOLUTION" not in (folder / "guards.ipynb").read_text()
+    assert load_project(folder).assignment.id == "guards-toaster"
+
+
+def test_default_folder_is_the_assignment_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = new_project(topic="guards", system="tax")
+    assert Path(result.directory) == Path("guards-tax")
+    assert (tmp_path / "guards-tax" / "guards.ipynb").is_file()
+
+
+def test_refuses_a_non_empty_folder_without_force(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    with pytest.raises(UsageError, match=r"not empty.*--force"):
+        new_project(topic="guards", system="toaster", directory=tmp_path)
+    new_project(topic="guards", system="toaster", directory=tmp_path, force=True)
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    assert (tmp_path / "guards.ipynb").is_file()
+
+
+def test_unknown_topic_and_system_list_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown topic 'guard'; known topics: guards"):
+        new_project(topic="guard", system="toaster", directory=tmp_path)
+    with pytest.raises(UsageError, match="known systems: tax, toaster, transcription"):
+        new_project(topic="guards", system="fridge", directory=tmp_path)
