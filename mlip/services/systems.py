@@ -132,22 +132,6 @@ def describe_system(*, name: str) -> SystemDescription:
     )
 
 
-def _parse_conditions(
-    system_conditions: tuple[Condition, ...], conditions: dict[str, str] | None
-) -> dict[str, str]:
-    known = {c.name: c for c in system_conditions}
-    for key, value in (conditions or {}).items():
-        if key not in known:
-            listing = ", ".join(known) or "none"
-            raise UsageError(f"unknown condition {key!r}; this system accepts: {listing}")
-        if value not in known[key].values:
-            raise UsageError(
-                f"unknown value {value!r} for condition {key!r}; "
-                f"choose one of: {', '.join(known[key].values)}"
-            )
-    return dict(conditions or {})
-
-
 @contextmanager
 def _telemetry_file(path: Path | None) -> Iterator[TelemetrySink | None]:
     """Open ``path`` for JSON-lines telemetry, failing early with a clear message."""
@@ -188,7 +172,7 @@ def run_system(
         raise UsageError(f"--n must be a positive number of sessions, got {n}")
     if seed < 0:
         raise UsageError(f"--seed must be zero or positive, got {seed}")
-    checked = _parse_conditions(tuple(system.conditions()), conditions)
+    checked = system.resolve_conditions(conditions)
     with _telemetry_file(telemetry_path) as sink:
         return system.run(
             n=n, seed=seed, conditions=checked or None, telemetry=sink, progress=progress

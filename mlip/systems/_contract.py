@@ -21,6 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mlip.errors import UsageError
+
 __all__ = [
     "ALERT_EVENT",
     "FAULT_KINDS",
@@ -198,6 +200,49 @@ class System(ABC):
     def conditions(self) -> tuple[Condition, ...]:
         """Environment conditions (faults, drift) :meth:`run` accepts; none by default."""
         return ()
+
+    # -- argument checks shared by every system's run() and faulty_model() -------------------
+
+    def check_run_size(self, n: object) -> None:
+        """Refuse a run size that is not a positive integer (bools included)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise UsageError(f"n must be a positive number of sessions, got {n!r}")
+
+    def check_extensions(self, extensions: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The extensions as a dict, refusing names no extension point has and non-callables."""
+        known = {point.name for point in self.extension_points()}
+        chosen = dict(extensions or {})
+        for name, function in chosen.items():
+            if name not in known:
+                raise UsageError(
+                    f"unknown extension {name!r} for {self.name}; known: {', '.join(sorted(known))}"
+                )
+            if not callable(function):
+                raise UsageError(
+                    f"extension {name!r} must be a function, got {type(function).__name__}"
+                )
+        return chosen
+
+    def resolve_conditions(self, conditions: Mapping[str, str] | None) -> dict[str, str]:
+        """Every declared condition with its value: the one given, else its default (first)."""
+        declared = {condition.name: condition for condition in self.conditions()}
+        chosen = {name: condition.values[0] for name, condition in declared.items()}
+        for name, value in (conditions or {}).items():
+            if name not in declared:
+                listing = ", ".join(declared) or "none"
+                raise UsageError(f"unknown condition {name!r} for {self.name}; known: {listing}")
+            if value not in declared[name].values:
+                raise UsageError(
+                    f"unknown value {value!r} for condition {name!r}; "
+                    f"choose one of: {', '.join(declared[name].values)}"
+                )
+            chosen[name] = value
+        return chosen
+
+    def check_fault_kind(self, kind: str) -> None:
+        """Refuse a fault kind outside :data:`FAULT_KINDS`."""
+        if kind not in FAULT_KINDS:
+            raise UsageError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
 
     def metric_descriptions(self) -> Mapping[str, str]:
         """What each metric :meth:`run` reports means (for ``systems show`` and the docs)."""

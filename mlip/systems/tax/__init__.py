@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mlip.errors import UsageError
 from mlip.systems._contract import (
     Component,
     Condition,
@@ -135,19 +134,9 @@ class TaxSystem(System):
         telemetry: TelemetrySink | None = None,
         progress: ProgressCallback | None = None,
     ) -> RunResult:
-        if not isinstance(n, int) or n < 1:
-            raise UsageError(f"n must be a positive number of users, got {n!r}")
-        chosen = self._check_conditions(conditions or {})
-        extensions = dict(extensions or {})
-        known = {p.name for p in EXTENSION_POINTS}
-        for key, value in extensions.items():
-            if key not in known:
-                raise UsageError(
-                    f"unknown extension {key!r} for the tax system; known: "
-                    f"{', '.join(sorted(known))}"
-                )
-            if not callable(value):
-                raise UsageError(f"extension {key!r} must be callable, got {type(value).__name__}")
+        self.check_run_size(n)
+        chosen = self.resolve_conditions(conditions)
+        extensions = self.check_extensions(extensions)
         from mlip.systems.tax._simulation import simulate
 
         return simulate(
@@ -159,20 +148,3 @@ class TaxSystem(System):
             telemetry=telemetry,
             progress=progress,
         )
-
-    @staticmethod
-    def _check_conditions(conditions: Mapping[str, str]) -> dict[str, str]:
-        by_name = {c.name: c for c in CONDITIONS}
-        chosen = {c.name: c.values[0] for c in CONDITIONS}
-        for key, value in conditions.items():
-            if key not in by_name:
-                raise UsageError(
-                    f"unknown condition {key!r} for the tax system; known: {', '.join(by_name)}"
-                )
-            if value not in by_name[key].values:
-                raise UsageError(
-                    f"unknown value {value!r} for condition {key!r}; known: "
-                    f"{', '.join(by_name[key].values)}"
-                )
-            chosen[key] = value
-        return chosen

@@ -18,9 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlip.errors import UsageError
 from mlip.systems._contract import (
-    FAULT_KINDS,
     Component,
     Condition,
     EventSchema,
@@ -95,8 +93,7 @@ class ToasterSystem(System):
         )
 
     def faulty_model(self, kind: str, *, model: Any = None) -> Any:
-        if kind not in FAULT_KINDS:
-            raise UsageError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        self.check_fault_kind(kind)
         from mlip.systems.toaster._model import FaultyToasterModel
 
         return FaultyToasterModel(kind, model if model is not None else self.load_model())
@@ -112,10 +109,9 @@ class ToasterSystem(System):
         telemetry: TelemetrySink | None = None,
         progress: ProgressCallback | None = None,
     ) -> RunResult:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise UsageError(f"n must be a positive number of sessions, got {n!r}")
-        chosen_extensions = self._check_extensions(extensions or {})
-        chosen_conditions = self._check_conditions(conditions or {})
+        self.check_run_size(n)
+        chosen_extensions = self.check_extensions(extensions)
+        chosen_conditions = self.resolve_conditions(conditions)
         from mlip.systems.toaster._simulation import simulate
 
         stream = TelemetryStream(telemetry, monitor=chosen_extensions.get("monitor"))
@@ -136,30 +132,3 @@ class ToasterSystem(System):
             system_metrics=system_metrics,
             conditions=chosen_conditions,
         )
-
-    def _check_extensions(self, extensions: Mapping[str, Any]) -> dict[str, Any]:
-        known = {point.name for point in EXTENSION_POINTS}
-        for name, function in extensions.items():
-            if name not in known:
-                raise UsageError(
-                    f"unknown toaster extension {name!r}; known: {', '.join(sorted(known))}"
-                )
-            if not callable(function):
-                raise UsageError(f"toaster extension {name!r} must be a function")
-        return dict(extensions)
-
-    def _check_conditions(self, conditions: Mapping[str, str]) -> dict[str, str]:
-        chosen = {condition.name: condition.values[0] for condition in CONDITIONS}
-        by_name = {condition.name: condition for condition in CONDITIONS}
-        for name, value in conditions.items():
-            if name not in by_name:
-                raise UsageError(
-                    f"unknown toaster condition {name!r}; known: {', '.join(sorted(by_name))}"
-                )
-            if value not in by_name[name].values:
-                raise UsageError(
-                    f"unknown value {value!r} for toaster condition {name!r}; "
-                    f"known: {', '.join(by_name[name].values)}"
-                )
-            chosen[name] = value
-        return chosen

@@ -15,10 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mlip.errors import UsageError
 from mlip.systems._contract import (
     ALERT_EVENT,
-    FAULT_KINDS,
     Component,
     ComponentKind,
     Condition,
@@ -35,7 +33,6 @@ from mlip.systems._contract import (
 __all__ = ["TranscriptionSystem"]
 
 _CHECKPOINT = Path(__file__).with_name("speech_model.pt")
-_EXTENSIONS = ("publish_guard", "monitor")
 
 
 def _fields(*spec: tuple[str, str, str]) -> tuple[EventField, ...]:
@@ -273,8 +270,7 @@ class TranscriptionSystem(System):
 
     def faulty_model(self, kind: str, *, model: Any = None) -> Any:
         """A broken speech model: corrupt confidences, constant words, crashes or slowness."""
-        if kind not in FAULT_KINDS:
-            raise UsageError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        self.check_fault_kind(kind)
         from mlip.systems.transcription._faults import FaultyModel
 
         return FaultyModel(kind, model if model is not None else self.load_model())
@@ -293,16 +289,9 @@ class TranscriptionSystem(System):
         """Simulate ``n`` uploads; model metrics (WER, ECE) beside system metrics (cost, harm)."""
         from mlip.systems.transcription._simulation import simulate
 
-        if n < 1:
-            raise UsageError(f"n must be at least 1, got {n}")
-        extensions = dict(extensions or {})
-        unknown = sorted(set(extensions) - set(_EXTENSIONS))
-        if unknown:
-            raise UsageError(
-                f"unknown extension {unknown[0]!r} for transcription; "
-                f"known: {', '.join(_EXTENSIONS)}"
-            )
-        chosen = self._resolve_conditions(conditions or {})
+        self.check_run_size(n)
+        extensions = self.check_extensions(extensions)
+        chosen = self.resolve_conditions(conditions)
         model_metrics, system_metrics = simulate(
             model=model if model is not None else self.load_model(),
             n=n,
@@ -314,19 +303,3 @@ class TranscriptionSystem(System):
             progress=progress,
         )
         return RunResult(self.name, n, seed, model_metrics, system_metrics, chosen)
-
-    def _resolve_conditions(self, conditions: Mapping[str, str]) -> dict[str, str]:
-        known = {condition.name: condition for condition in self.conditions()}
-        chosen = {name: condition.values[0] for name, condition in known.items()}
-        for name, value in conditions.items():
-            if name not in known:
-                raise UsageError(
-                    f"unknown condition {name!r} for transcription; known: {', '.join(known)}"
-                )
-            if value not in known[name].values:
-                raise UsageError(
-                    f"unknown value {value!r} for condition {name!r}; "
-                    f"known: {', '.join(known[name].values)}"
-                )
-            chosen[name] = value
-        return chosen
