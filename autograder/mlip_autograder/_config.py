@@ -1,0 +1,115 @@
+"""Course settings: sandbox limits and file locations, with every default in one place.
+
+A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py``::
+
+    [sandbox]
+    wall_seconds = 120      # notebook run in the sandbox; again for all calls by the judge
+    cell_seconds = 60       # one cell
+    call_seconds = 5        # one call of a student's function by the judge
+    cpu_seconds = 300       # CPU time of the sandboxed process
+    memory_mb = 2048        # address space of the sandboxed process
+    processes = 64          # processes/threads the student's code may start
+    output_kb = 1024        # protocol output the judge accepts from the sandbox
+
+    [autograde]
+    workers = 2
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from mlip.errors import InputError
+
+__all__ = [
+    "COURSE_TOML",
+    "SECRET_FILE",
+    "CourseConfig",
+    "Limits",
+    "load_config",
+]
+
+COURSE_TOML = "mlip_course.toml"
+SECRET_FILE = "mlip_secret_seed.txt"
+#: Where the judge keeps one result file per graded submission (atomic writes).
+RESULTS_DIR = Path(".mlip") / "results"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed submission."""
+
+    wall_seconds: float = 120.0
+    cell_seconds: float = 60.0
+    call_seconds: float = 5.0
+    cpu_seconds: int = 300
+    memory_mb: int = 2048
+    processes: int = 64
+    output_kb: int = 1024
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json`` and for crossing into worker processes."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CourseConfig:
+    """Everything a course configures for the autograder."""
+
+    limits: Limits = Limits()
+    workers: int = 2
+
+
+def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    section = data.get(name, {})
+    if not isinstance(section, dict):
+        raise InputError(f"{path}: [{name}] must be a table")
+    return section
+
+
+def load_config(course: Path) -> CourseConfig:
+    """Read ``mlip_course.toml`` of ``course`` (defaults for anything it leaves out)."""
+    path = course / COURSE_TOML
+    if not path.exists():
+        return CourseConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"{path}: cannot read course settings ({error})") from error
+    sandbox = _section(data, "sandbox", path)
+    known = {field.name: field.type for field in fields(Limits)}
+    unknown = sorted(set(sandbox) - set(known))
+    if unknown:
+        raise InputError(f"{path}: unknown [sandbox] settings: {', '.join(unknown)}")
+    limits = Limits()
+    for name, value in sandbox.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise InputError(f"{path}: [sandbox] {name} must be a positive number")
+        default = getattr(limits, name)
+        limits = replace(limits, **{name: type(default)(value)})
+    workers = _section(data, "autograde", path).get("workers", CourseConfig.workers)
+    if not isinstance(workers, int) or workers < 1:
+        raise InputError(f"{path}: [autograde] workers must be a positive integer")
+    return CourseConfig(limits=limits, workers=workers)
+
+
+def default_toml() -> str:
+    """The commented ``mlip_course.toml`` that ``mlip course init`` writes."""
+    limits = Limits()
+    return (
+        "# Settings of the mlip autograder for this course.\n"
+        "[sandbox]\n"
+        f"wall_seconds = {limits.wall_seconds:g}  # notebook run; again for all judge calls\n"
+        f"cell_seconds = {limits.cell_seconds:g}  # one notebook cell\n"
+        f"call_seconds = {limits.call_seconds:g}  # one call of a student's function\n"
+        f"cpu_seconds = {limits.cpu_seconds}  # CPU time of the sandboxed process\n"
+        f"memory_mb = {limits.memory_mb}  # address space of the sandboxed process\n"
+        f"processes = {limits.processes}  # processes/threads student code may start\n"
+        f"output_kb = {limits.output_kb}  # output the judge accepts from the sandbox\n"
+        "\n[autograde]\n"
+        f"workers = {CourseConfig.workers}\n"
+    )

@@ -1,0 +1,466 @@
+"""The trusted side of the sandbox: start the student's notebook in a jail and talk to it.
+
+With bubblewrap (Linux) the child sees a read-only system (``/usr``, ``/etc``, the Python
+installation and the ``mlip`` package), a private ``/tmp``, and one writable folder, ``/scratch``,
+holding a copy of the submission. The course (sources, gradebook, secret seed, other students)
+and the autograder package are not mounted; there is no network. Resource limits (CPU seconds,
+address space, processes, file size) are set with ``setrlimit`` before the jail starts, the child
+drops to an unprivileged uid so process limits hold, and the judge enforces wall time and output
+size. Without bubblewrap (macOS, Windows) the child is an ordinary process with the same limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlip_autograder._config import Limits
+
+__all__ = [
+    "CHILD_SCRIPT",
+    "ChildFailure",
+    "Isolation",
+    "SandboxedNotebook",
+    "detect_isolation",
+]
+
+CHILD_SCRIPT = Path(__file__).with_name("_child.py")
+NOBODY = 65534
+_SANDBOX_CHILD = "/sandbox/child.py"
+_SIGNAL_NAMES = {
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+    signal.SIGBUS: "bus error",
+    signal.SIGKILL: "killed",
+    signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGXFSZ: "file size limit exceeded",
+}
+
+
+_SIGNAL_NUMBERS = {int(number) for number in signal.Signals}
+
+
+class ChildFailure(Exception):
+    """The sandboxed process died, hung or misbehaved; ``kind`` is the verdict."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind  # "timeout", "crash", "memory", "output"
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Which isolation grading uses here."""
+
+    kind: str  # "bubblewrap" or "process"
+    detail: str
+    bwrap: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {"kind": self.kind, "detail": self.detail, "bwrap": self.bwrap}
+
+
+_isolation_cache: dict[bool, Isolation] = {}
+
+
+def detect_isolation(*, allow_bubblewrap: bool = True) -> Isolation:
+    """Find bubblewrap and prove it works here (a tiny jailed ``true``), once per process."""
+    if allow_bubblewrap in _isolation_cache:
+        return _isolation_cache[allow_bubblewrap]
+    bwrap = shutil.which("bwrap") if allow_bubblewrap else None
+    isolation: Isolation
+    if bwrap is None:
+        isolation = Isolation("process", "bubblewrap not found: process isolation and limits only")
+    else:
+        command = [bwrap, *_namespace_flags(), *_system_binds(), "--", sys.executable, "-c", "0"]
+        try:
+            probe = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            probe = subprocess.CompletedProcess(command, 1, "", str(error))
+        if probe.returncode == 0:
+            isolation = Isolation(
+                "bubblewrap", f"{bwrap} works (no network, read-only system)", bwrap
+            )
+        else:
+            reason = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
+            isolation = Isolation("process", f"bubblewrap found but not usable: {reason}")
+    if isolation.kind == "process":
+        warnings.warn(
+            f"mlip autograder: {isolation.detail}; student code is NOT jailed on this machine",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    _isolation_cache[allow_bubblewrap] = isolation
+    return isolation
+
+
+def _is_root() -> bool:
+    return hasattr(os, "getuid") and os.getuid() == 0
+
+
+def _namespace_flags() -> list[str]:
+    common = ["--die-with-parent", "--new-session"]
+    if _is_root():
+        # Root keeps the real uid (no user namespace) so the child can drop to `nobody`, where
+        # RLIMIT_NPROC is enforced; every other namespace is new, so there is no network.
+        return [
+            *common,
+            "--unshare-net",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+        ]
+    return [*common, "--unshare-all"]
+
+
+def _readonly_paths() -> list[Path]:
+    """What the child may read: the system, the Python installation, site-packages, ``mlip``."""
+    import mlip
+
+    paths = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent]
+    paths += [Path(entry) for entry in site.getsitepackages()]
+    paths.append(Path(mlip.__file__).resolve().parent)
+    paths.append(Path(os.path.realpath(sys.executable)).parent.parent)
+    unique: list[Path] = []
+    for path in sorted({path.resolve() for path in paths if path.exists()}, key=str):
+        if not any(path.is_relative_to(parent) for parent in unique):
+            unique.append(path)
+    return unique
+
+
+def _system_binds() -> list[str]:
+    binds: list[str] = []
+    for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "etc"):
+        path = Path("/") / name
+        if path.is_symlink():
+            binds += ["--symlink", os.readlink(path), str(path)]
+        elif path.exists():
+            binds += ["--ro-bind", str(path), str(path)]
+    mounted = _readonly_paths()
+    # Folders bubblewrap creates on the way to a mount point would be root-only (0700), which
+    # the unprivileged child could not traverse: create them world-readable first.
+    ancestors = sorted(
+        {
+            str(parent)
+            for path in mounted
+            for parent in path.parents
+            if str(parent) != "/" and not parent.is_symlink()
+        },
+        key=len,
+    )
+    for ancestor in ancestors:
+        if ancestor.split("/")[1] not in ("usr", "etc", "bin", "lib", "lib64", "sbin"):
+            binds += ["--perms", "0755", "--dir", ancestor]
+    for path in mounted:
+        binds += ["--ro-bind", str(path), str(path)]
+    binds += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    return binds
+
+
+def _hidden_paths(extra: list[Path]) -> list[str]:
+    """Cover folders that must stay invisible even if they sit under a mounted path."""
+    hidden = [Path(__file__).resolve().parent, *extra]
+    flags: list[str] = []
+    mounted = _readonly_paths()
+    for path in hidden:
+        resolved = path.resolve()
+        if any(resolved.is_relative_to(parent) for parent in mounted):
+            flags += ["--tmpfs", str(resolved)]
+    return flags
+
+
+def _set_limits(limits: Limits) -> None:
+    """Runs in the forked child before ``exec``: the limits every sandboxed process inherits.
+
+    In the jail, a root parent's child drops to ``nobody`` itself once bubblewrap has mounted the
+    system (``MLIP_SANDBOX_DROP``); outside a jail a root child cannot drop (the Python
+    installation may sit in root's home), which ``doctor`` reports.
+    """
+    import resource
+
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    processes = limits.processes
+    if not _is_root():
+        # RLIMIT_NPROC counts every process of the real user, so leave room for those running.
+        processes += _count_processes_of(os.getuid())
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    os.setsid()
+
+
+def _count_processes_of(uid: int) -> int:
+    count = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if entry.stat().st_uid == uid:
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+_ENVIRONMENT = {
+    "HOME": "/scratch",
+    "MPLBACKEND": "Agg",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "IPYTHONDIR": "/tmp/ipython",
+    "MPLCONFIGDIR": "/tmp/matplotlib",
+    "LANG": "C.UTF-8",
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+}
+
+
+@dataclass
+class SandboxedNotebook:
+    """One student's notebook running in the sandbox, executed once and then called.
+
+    ``start()`` runs every code cell except ``skip`` and returns their outputs; ``call()`` calls
+    a function the notebook defined with plain arguments and returns its plain answer.
+    """
+
+    notebook: dict[str, Any]
+    limits: Limits
+    isolation: Isolation
+    skip: frozenset[int] = frozenset()
+    hide: list[Path] = field(default_factory=list)
+    outputs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    functions: list[str] = field(default_factory=list)
+    last_cell: int | None = None
+    _process: subprocess.Popen[bytes] | None = None
+    _scratch: Path | None = None
+    _buffer: bytes = b""
+    _received: int = 0
+    _call_budget: float = 0.0
+
+    def start(self) -> None:
+        """Run the notebook's cells; raises :class:`ChildFailure` if the child dies or hangs."""
+        self._scratch = Path(tempfile.mkdtemp(prefix="mlip-sandbox-"))
+        notebook_path = self._scratch / "submission.ipynb"
+        notebook_path.write_text(json.dumps(self.notebook), encoding="utf-8")
+        jailed = self.isolation.kind == "bubblewrap"
+        if _is_root():
+            os.chown(self._scratch, NOBODY, NOBODY)
+            os.chown(notebook_path, NOBODY, NOBODY)
+        if jailed:
+            assert self.isolation.bwrap is not None
+            command = [
+                self.isolation.bwrap,
+                *_namespace_flags(),
+                *_system_binds(),
+                *_hidden_paths(self.hide),
+                "--bind",
+                str(self._scratch),
+                "/scratch",
+                "--ro-bind",
+                str(CHILD_SCRIPT),
+                _SANDBOX_CHILD,
+                "--chdir",
+                "/scratch",
+                "--clearenv",
+            ]
+            for key, value in {**_ENVIRONMENT, "MLIP_SANDBOX_DROP": "1"}.items():
+                command += ["--setenv", key, value]
+            command += ["--", sys.executable, "-I", "-B", _SANDBOX_CHILD]
+            environment = None
+            notebook_arg = "/scratch/submission.ipynb"
+        else:
+            command = [sys.executable, "-I", "-B", str(CHILD_SCRIPT)]
+            environment = {
+                **_ENVIRONMENT,
+                "HOME": str(self._scratch),
+                "PATH": os.environ.get("PATH", _ENVIRONMENT["PATH"]),
+                "IPYTHONDIR": str(self._scratch / ".ipython"),
+                "MPLCONFIGDIR": str(self._scratch / ".matplotlib"),
+            }
+            notebook_arg = str(notebook_path)
+        limits = self.limits
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=str(self._scratch),
+            env=environment,
+            preexec_fn=lambda: _set_limits(limits),
+        )
+        self._send(
+            {
+                "notebook": notebook_arg,
+                "skip": sorted(self.skip),
+                "cell_seconds": limits.cell_seconds,
+                "call_seconds": limits.call_seconds,
+                "max_output_chars": 20_000,
+            }
+        )
+        deadline = time.monotonic() + limits.wall_seconds
+        while True:
+            message = self._receive(deadline, phase="running the notebook")
+            if message.get("done"):
+                self.functions = [str(name) for name in message.get("functions", [])]
+                break
+            cell = int(message["cell"])
+            self.last_cell = cell
+            if "outputs" in message:
+                self.outputs[cell] = list(message["outputs"])
+        self._call_budget = limits.wall_seconds
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        """Call the student's ``name(*args)`` in the sandbox; plain data in, plain data out.
+
+        Raises ``RuntimeError`` when the student's function raised or returned something that is
+        not plain data, :class:`ChildFailure` when the child died or used up its time.
+        """
+        if self._process is None or self._process.poll() is not None:
+            raise ChildFailure("crash", "the sandboxed notebook process is no longer running")
+        started = time.monotonic()
+        deadline = started + min(self.limits.call_seconds + 1.0, max(self._call_budget, 0.0))
+        self._received = len(self._buffer)  # the output limit applies per answer from here on
+        self._send({"call": name, "args": args})
+        answer = self._receive(deadline, phase=f"calling {name}")
+        self._call_budget -= time.monotonic() - started
+        if "error" in answer:
+            raise RuntimeError(str(answer["error"]))
+        return answer.get("ok")
+
+    def call_many(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """Several calls in one message (run in order); each answer is ``{"ok"|"error": ...}``."""
+        if self._process is None or self._process.poll() is not None:
+            raise ChildFailure("crash", "the sandboxed notebook process is no longer running")
+        started = time.monotonic()
+        allowed = self.limits.call_seconds * max(len(calls), 1) + 1.0
+        deadline = started + min(allowed, max(self._call_budget, 0.0))
+        self._received = len(self._buffer)
+        self._send({"call": [[name, args] for name, args in calls]})
+        answers = self._receive(deadline, phase="calling the notebook's functions", batch=True)
+        self._call_budget -= time.monotonic() - started
+        if not isinstance(answers, list) or len(answers) != len(calls):
+            self._kill()
+            raise ChildFailure("crash", "garbled answer from the sandbox")
+        return [answer if isinstance(answer, dict) else {"error": "garbled"} for answer in answers]
+
+    def close(self) -> None:
+        """Stop the child and delete the scratch copy."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            try:
+                self._send({"exit": True})
+                process.wait(timeout=2)
+            except (OSError, ChildFailure, subprocess.TimeoutExpired):
+                self._kill()
+        if process is not None:
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    stream.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __enter__(self) -> SandboxedNotebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            process.kill()
+        process.wait()
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        try:
+            self._process.stdin.write((json.dumps(message) + "\n").encode())
+            self._process.stdin.flush()
+        except OSError as error:
+            raise self._death("sending to the sandbox") from error
+
+    def _receive(self, deadline: float, *, phase: str, batch: bool = False) -> Any:
+        assert self._process is not None and self._process.stdout is not None
+        fd = self._process.stdout.fileno()
+        limit = self.limits.output_kb * 1024
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill()
+                where = self._where()
+                raise ChildFailure("timeout", f"time limit exceeded while {phase}{where}")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise self._death(phase)
+            self._buffer += chunk
+            self._received += len(chunk)
+            if self._received > limit:
+                self._kill()
+                raise ChildFailure(
+                    "output",
+                    f"output limit ({self.limits.output_kb} kB) exceeded"
+                    f" while {phase}{self._where()}",
+                )
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            message = json.loads(line)
+        except ValueError as error:
+            self._kill()
+            raise ChildFailure("crash", f"garbled answer from the sandbox while {phase}") from error
+        if not isinstance(message, list if batch else dict):
+            self._kill()
+            raise ChildFailure("crash", f"garbled answer from the sandbox while {phase}")
+        return message
+
+    def _where(self) -> str:
+        if self.last_cell is not None and self.last_cell not in self.outputs:
+            return f" (in cell {self.last_cell})"
+        return ""
+
+    def _death(self, phase: str) -> ChildFailure:
+        assert self._process is not None
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            code = -signal.SIGKILL
+        where = self._where()
+        if code > 128 and self.isolation.kind == "bubblewrap" and code - 128 in _SIGNAL_NUMBERS:
+            code = 128 - code  # bubblewrap reports a signal death as 128 + signal number
+        if code < 0:
+            name = _SIGNAL_NAMES.get(signal.Signals(-code), signal.Signals(-code).name)
+            kind = "timeout" if -code == signal.SIGXCPU else "crash"
+            return ChildFailure(kind, f"the notebook process died ({name}) while {phase}{where}")
+        if code == 1 and self.last_cell is None and not self.outputs:
+            return ChildFailure("crash", "the sandbox could not start the notebook process")
+        return ChildFailure(
+            "crash", f"the notebook process exited with code {code} while {phase}{where}"
+        )

@@ -1,0 +1,298 @@
+"""``mlip course ...``: the instructor's commands (registered through the ``mlip.commands`` group).
+
+Each command is a thin wrapper: it calls one service function with keyword arguments and renders
+the frozen dataclass it returns, as a rich table or as ``--json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mlip.cli._output import console, err_console, print_json, progress_bar
+
+app = typer.Typer(
+    name="course",
+    help="Instructor commands: run a class on nbgrader with a trusted judge and a sandbox.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+CourseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--course", help="Course folder (default: the one containing the current folder)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _course(path: Path | None) -> Any:
+    from mlip_autograder.course import find_course
+
+    return find_course(path)
+
+
+@app.command("init")
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the course in.")],
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="nbgrader sources (default: the kit's).")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Create an nbgrader course with the kit's assignments and a secret seed.
+
+    Example: mlip course init ~/mlip-fall
+    """
+    from mlip_autograder.course import init_course
+
+    report = init_course(directory=directory, sources=sources)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    console.print(f"[green]created[/] course {report.course}")
+    console.print(f"assignments: {', '.join(report.assignments)}")
+    console.print(f"secret seed: {report.secret_file} [dim](kept out of git; back it up)[/]")
+
+
+@app.command("release")
+def release(
+    assignment: Annotated[str, typer.Argument(help="Assignment id, e.g. guards-toaster.")],
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Generate the student version (nbgrader generate_assignment) into release/.
+
+    Example: mlip course release guards-toaster
+    """
+    from mlip_autograder.course import release_assignment
+
+    report = release_assignment(course=_course(course), assignment_id=assignment)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    console.print(
+        f"[green]released[/] {report.assignment} -> {report.release_dir} "
+        f"({', '.join(report.notebooks)})"
+    )
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+
+
+@app.command("collect")
+def collect(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    source: Annotated[Path, typer.Argument(help="LMS bulk zip or folder of submissions.")],
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Import submissions (student id = file name up to the first underscore).
+
+    Example: mlip course collect guards-toaster ~/Downloads/submissions.zip
+    """
+    from mlip_autograder.collect import collect as collect_submissions
+
+    report = collect_submissions(course=_course(course), assignment_id=assignment, source=source)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{assignment}: collected", title_justify="left")
+    for column in ("student", "file", "action", "message"):
+        table.add_column(column)
+    colours = {"added": "green", "replaced": "yellow", "kept": "dim", "refused": "red"}
+    for entry in report.entries:
+        colour = colours.get(entry.action, "white")
+        table.add_row(entry.student, entry.file, f"[{colour}]{entry.action}[/]", entry.message)
+    console.print(table)
+    console.print(f"{len(report.students)} submission(s) ready to autograde")
+
+
+@app.command("autograde")
+def autograde(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", help="Parallel submissions (default: course).")
+    ] = None,
+    student: Annotated[str | None, typer.Option("--student", help="Only this student.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Regrade graded submissions.")] = False,
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Grade submissions: notebooks run sandboxed, the judge scores system checks.
+
+    Example: mlip course autograde guards-toaster --workers 2
+    """
+    from mlip_autograder.autograde import autograde as run_autograde
+
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task(f"autograding {assignment}", total=None)
+
+        def progress(done: int, total: int, description: str) -> None:
+            bar.update(task, completed=done, total=total, description=description)
+
+        report = run_autograde(
+            course=_course(course),
+            assignment_id=assignment,
+            workers=workers,
+            student=student,
+            force=force,
+            progress=progress,
+        )
+    if json_output:
+        print_json(report.to_dict())
+        return
+    _render_grades(report)
+
+
+def _render_grades(report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{report.assignment}: autograded ({report.isolation} isolation, "
+        f"{report.workers} worker(s), {report.seconds:.1f} s)",
+        title_justify="left",
+    )
+    for column in ("student", "score", "status", "reason"):
+        table.add_column(column, justify="right" if column == "score" else "left")
+    for grade in report.grades:
+        status = grade.status + (" (already graded)" if grade.skipped else "")
+        colour = "green" if grade.status == "graded" else "red"
+        table.add_row(
+            grade.student,
+            f"{grade.score:g}/{grade.max_score:g}",
+            f"[{colour}]{status}[/]",
+            grade.reason,
+        )
+    console.print(table)
+
+
+@app.command("feedback")
+def feedback(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write nbgrader feedback HTML (check names, points, failing public scenarios, hints).
+
+    Example: mlip course feedback guards-toaster
+    """
+    from mlip_autograder.course import generate_feedback
+
+    report = generate_feedback(course=_course(course), assignment_id=assignment)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    console.print(
+        f"[green]feedback[/] for {len(report.files)} submission(s) of {report.assignment}"
+    )
+    for path in report.files:
+        console.print(f"  {path}")
+
+
+@app.command("grades")
+def grades(
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write nbgrader's CSV here.")] = None,
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Scores, per-check pass rates and a score histogram (PNG).
+
+    Example: mlip course grades --csv grades.csv
+    """
+    from mlip_autograder.grades import grades as read_grades
+
+    report = read_grades(course=_course(course), csv=csv)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    _render_report(report)
+
+
+def _render_report(report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="grades", title_justify="left")
+    for column in ("assignment", "student", "score"):
+        table.add_column(column)
+    for row in report.rows:
+        table.add_row(row["assignment"], row["student"], f"{row['score']:g}/{row['max_score']:g}")
+    console.print(table)
+    rates = Table(title="checks", title_justify="left")
+    for column in ("assignment", "check", "kind", "pass rate", "mean points"):
+        rates.add_column(column)
+    for rate in report.checks:
+        rates.add_row(
+            rate.assignment,
+            rate.check,
+            "public" if rate.public else "hidden",
+            f"{rate.pass_rate:.0%} ({rate.passed}/{rate.submissions})",
+            f"{rate.mean_points:g}/{rate.max_points:g}",
+        )
+    console.print(rates)
+    if report.csv:
+        console.print(f"CSV: {report.csv}")
+    if report.histogram:
+        console.print(f"histogram: {report.histogram}")
+
+
+@app.command("doctor")
+def doctor(course: CourseOption = None, json_output: JsonOption = False) -> None:
+    """Show which isolation is in effect (and prove it), the limits and versions.
+
+    Example: mlip course doctor
+    """
+    from mlip.errors import MlipError
+    from mlip_autograder.doctor import doctor as run_doctor
+
+    try:
+        folder = _course(course).root
+    except MlipError:
+        folder = None
+    report = run_doctor(course=folder)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    colour = "green" if report.isolation["kind"] == "bubblewrap" else "yellow"
+    console.print(
+        f"isolation: [{colour}]{report.isolation['kind']}[/] - {report.isolation['detail']}"
+    )
+    console.print(f"sandbox probe: {report.probe}")
+    console.print("limits: " + ", ".join(f"{k}={v}" for k, v in report.limits.items()))
+    console.print(f"workers: {report.workers}")
+    console.print("versions: " + ", ".join(f"{k} {v}" for k, v in report.versions.items()))
+
+
+@app.command("demo")
+def demo(
+    students: Annotated[int, typer.Option("--students", help="Size of the synthetic class.")] = 30,
+    workers: Annotated[int, typer.Option("--workers", help="Parallel submissions.")] = 2,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Build the demo course here and keep it.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Grade a synthetic class of guards-toaster submissions end to end (for `make demo`).
+
+    Example: mlip course demo --students 30 --workers 2
+    """
+    from mlip_autograder.demo import run_demo
+
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("demo", total=None)
+
+        def progress(done: int, total: int, description: str) -> None:
+            bar.update(task, completed=done, total=total, description=description)
+
+        report = run_demo(students=students, workers=workers, directory=keep, progress=progress)
+    if json_output:
+        print_json(report.to_dict())
+        return
+    _render_grades(report.autograde)
+    _render_report(report.grades)
+    console.print(f"feedback: {report.feedback_dir}")
+    console.print(f"course: {report.course} [dim](delete it when done)[/]")

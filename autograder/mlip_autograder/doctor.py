@@ -1,0 +1,95 @@
+"""``mlip course doctor``: which isolation grading uses here, with proof, limits and versions."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlip_autograder._config import CourseConfig, load_config
+from mlip_autograder._sandbox import ChildFailure, SandboxedNotebook, detect_isolation
+
+__all__ = ["DoctorReport", "doctor"]
+
+_PROBE = """
+import json, os, socket
+facts = {"uid": os.getuid()}
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=1)
+    facts["network"] = "reachable"
+except OSError as error:
+    facts["network"] = "blocked (" + type(error).__name__ + ")"
+try:
+    open("/usr/mlip-probe", "w")
+    facts["system"] = "writable"
+except OSError:
+    facts["system"] = "read-only"
+facts["course_files_visible"] = os.path.exists(os.path.join(COURSE, "nbgrader_config.py"))
+facts["judge_visible"] = os.path.exists(JUDGE)
+print(json.dumps(facts))
+"""
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """What grading on this machine looks like."""
+
+    isolation: dict[str, Any]
+    probe: dict[str, Any]
+    limits: dict[str, Any]
+    workers: int
+    versions: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "isolation": self.isolation,
+            "probe": self.probe,
+            "limits": self.limits,
+            "workers": self.workers,
+            "versions": self.versions,
+        }
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in ("mlip", "mlip-autograder", "nbgrader"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def doctor(*, course: Path | None = None) -> DoctorReport:
+    """Probe the sandbox with a tiny notebook (network, system writes, course visibility)."""
+    config = load_config(course) if course is not None else CourseConfig()
+    isolation = detect_isolation()
+    hidden = course.resolve() if course is not None else Path.cwd().resolve()
+    judge = Path(__file__).with_name("judge.py")
+    source = _PROBE.replace("COURSE", repr(str(hidden))).replace("JUDGE", repr(str(judge)))
+    notebook = {"cells": [{"cell_type": "code", "source": source, "metadata": {}}]}
+    sandbox = SandboxedNotebook(notebook, config.limits, isolation, hide=[hidden])
+    probe: dict[str, Any]
+    try:
+        sandbox.start()
+        text = "".join(
+            o.get("text", "")
+            for o in sandbox.outputs.get(0, [])
+            if o.get("output_type") == "stream"
+        )
+        probe = json.loads(text) if text.strip() else {"error": str(sandbox.outputs.get(0))}
+    except (ChildFailure, ValueError) as error:
+        probe = {"error": str(error)}
+    finally:
+        sandbox.close()
+    versions = _versions()
+    versions["bubblewrap"] = isolation.bwrap or "not found"
+    versions["platform"] = f"{platform.system()} {platform.release()} ({sys.platform})"
+    return DoctorReport(
+        isolation.to_dict(), probe, config.limits.to_dict(), config.workers, versions
+    )

@@ -1,0 +1,175 @@
+"""The sandbox and the judge's plumbing, without a course: fast unit tests."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlip.errors import InputError
+
+
+def _notebook(*sources: str) -> dict[str, Any]:
+    return {"cells": [{"cell_type": "code", "source": s, "metadata": {}} for s in sources]}
+
+
+def _sandbox(notebook: dict[str, Any], **limits: Any) -> Any:
+    from mlip_autograder._config import Limits
+    from mlip_autograder._sandbox import SandboxedNotebook, detect_isolation
+
+    settings = {"wall_seconds": 20.0, "cell_seconds": 5.0, "call_seconds": 2.0, **limits}
+    return SandboxedNotebook(notebook, Limits(**settings), detect_isolation())
+
+
+def test_calls_cross_as_plain_json_in_order() -> None:
+    from mlip_autograder.judge import ScenarioProxies
+
+    code = (
+        "calls = []\n"
+        "def f(x, d):\n"
+        "    calls.append(x)\n"
+        "    if x < 0:\n"
+        "        raise ValueError('negative')\n"
+        "    return {'x': x * 2, 'n': len(calls), 'k': sorted(d)}"
+    )
+    with _sandbox(_notebook(code)) as sandbox:
+        sandbox.start()
+        proxies = ScenarioProxies(sandbox, ["f"])
+        assert list(proxies) == ["f"]
+        assert proxies["f"](2, {"b": 1, "a": 2}) == {"x": 4, "n": 1, "k": ["a", "b"]}
+        answers = proxies["f"].many([(3, {}), (-1, {}), (float("nan"), {})])
+        assert answers[0] == {"x": 6, "n": 2, "k": []}
+        assert type(answers[1]).__name__ == "ValueError" and str(answers[1]) == "negative"
+        assert answers[2]["n"] == 4
+        one = proxies["f"]
+        with pytest.raises(Exception, match="negative"):
+            one(-5, {})
+        with pytest.raises(Exception, match="negative"):  # fails fast: no round trip
+            one(5, {})
+        assert proxies["f"](1, {})["n"] == 6  # a new scenario's proxy calls again
+
+
+def test_objects_never_cross() -> None:
+    code = (
+        "class Liar:\n    def __eq__(self, other):\n        return True\n"
+        "def f():\n    return Liar()"
+    )
+    with _sandbox(_notebook(code)) as sandbox:
+        sandbox.start()
+        with pytest.raises(RuntimeError, match="not plain data"):
+            sandbox.call("f", [])
+
+
+def test_output_limit_is_a_verdict() -> None:
+    from mlip_autograder._sandbox import ChildFailure
+
+    with (
+        _sandbox(_notebook("print('x' * 15000)"), output_kb=4) as sandbox,
+        pytest.raises(ChildFailure) as failure,
+    ):
+        sandbox.start()
+    assert failure.value.kind == "output"
+
+
+def test_function_that_hangs_when_called_times_out() -> None:
+    from mlip_autograder._sandbox import ChildFailure
+
+    with _sandbox(
+        _notebook("def f():\n    while True:\n        pass"), call_seconds=1.0, wall_seconds=3.0
+    ) as sandbox:
+        sandbox.start()
+        with pytest.raises(RuntimeError, match="CellTimeout"):
+            sandbox.call("f", [])
+        with pytest.raises(ChildFailure) as failure:
+            for _ in range(5):
+                try:
+                    sandbox.call("f", [])
+                except RuntimeError:
+                    continue
+        assert failure.value.kind == "timeout"
+
+
+def test_process_isolation_fallback_still_runs_and_warns() -> None:
+    from mlip_autograder._config import Limits
+    from mlip_autograder._sandbox import SandboxedNotebook, _isolation_cache, detect_isolation
+
+    _isolation_cache.pop(False, None)
+    with pytest.warns(RuntimeWarning, match="NOT jailed"):
+        isolation = detect_isolation(allow_bubblewrap=False)
+    assert isolation.kind == "process"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert detect_isolation(allow_bubblewrap=False) is isolation  # warns once
+    sandbox = SandboxedNotebook(_notebook("x = 41", "x + 1"), Limits(wall_seconds=20), isolation)
+    with sandbox:
+        sandbox.start()
+        assert sandbox.outputs[1][0]["data"]["text/plain"] == "42"
+
+
+def test_course_settings(tmp_path: Path) -> None:
+    from mlip_autograder._config import COURSE_TOML, default_toml, load_config
+
+    (tmp_path / COURSE_TOML).write_text(
+        default_toml().replace("memory_mb = 2048", "memory_mb = 512")
+    )
+    config = load_config(tmp_path)
+    assert config.limits.memory_mb == 512 and config.workers == 2
+    (tmp_path / COURSE_TOML).write_text("[sandbox]\nmemory = 5\n")
+    with pytest.raises(InputError, match="unknown"):
+        load_config(tmp_path)
+    (tmp_path / COURSE_TOML).write_text("[sandbox]\nwall_seconds = -1\n")
+    with pytest.raises(InputError, match="positive"):
+        load_config(tmp_path)
+
+
+def test_atomic_write_replaces_whole_files(tmp_path: Path) -> None:
+    from mlip_autograder._store import read_json, write_json_atomic
+
+    target = tmp_path / "a" / "result.json"
+    write_json_atomic(target, {"v": 1})
+    write_json_atomic(target, {"v": 2})
+    assert read_json(target) == {"v": 2}
+    assert [path.name for path in target.parent.iterdir()] == ["result.json"]
+    target.write_text('{"half": ')
+    assert read_json(target) is None
+
+
+def test_locked_cells_are_restored_from_the_source() -> None:
+    from mlip_autograder._notebook import check_cells, restore_locked_cells
+
+    def cell(source: str, **nbgrader: Any) -> dict[str, Any]:
+        return {"cell_type": "code", "source": source, "metadata": {"nbgrader": nbgrader}}
+
+    source = {
+        "cells": [
+            cell("def f(): ...", grade_id="sol", solution=True),
+            cell("assert f() == 1", grade_id="t", grade=True, locked=True, points=1),
+            cell(
+                'system_check("guards-toaster", "keeps-good-toast")',
+                grade_id="c",
+                grade=True,
+                locked=True,
+                points=3,
+            ),
+        ]
+    }
+    submitted = json.loads(json.dumps(source))
+    submitted["cells"][0]["source"] = "def f(): return 1"
+    submitted["cells"][1]["source"] = "pass  # tests deleted"
+    submitted["cells"][2]["source"] = "1.0e9"
+    restored = restore_locked_cells(submitted, source)
+    assert [c["source"] for c in restored["cells"]] == [
+        "def f(): return 1",
+        "assert f() == 1",
+        source["cells"][2]["source"],
+    ]
+    (check,) = check_cells(restored)
+    assert (check.index, check.check, check.public, check.points) == (
+        2,
+        "keeps-good-toast",
+        True,
+        3.0,
+    )
