@@ -10,7 +10,9 @@ understand ``%magics``). Protocol, one JSON object per line on the original stdi
    ``{"done": true, "functions": [names]}``.
 3. parent -> child: ``{"call": NAME, "args": [...]}``; child -> parent ``{"ok": VALUE}`` or
    ``{"error": "..."}``. A batch ``{"call": [[NAME, ARGS], ...]}`` gets a list of such answers
-   (calls run in order). ``{"exit": true}`` ends the process.
+   (calls run in order, each under its own ``call_seconds`` alarm, exactly like single calls).
+   With ``"stop_on_error": true`` the calls after the first error are not run: their answers
+   repeat that error with ``"skipped": true``. ``{"exit": true}`` ends the process.
 
 NaN and infinities travel as Python's JSON extensions (``NaN``, ``Infinity``). Only plain
 JSON leaves this process: a returned object is converted here (numbers, strings,
@@ -75,6 +77,11 @@ def _plain(value: Any, depth: int = 0) -> Any:
     item = getattr(value, "item", None)
     if callable(item) and type(value).__module__ == "numpy":
         return _plain(item(), depth + 1)
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict) and type(value).__module__.split(".")[0] == "mlip":
+        # kit objects (Requirement, FaultTree...) travel as their data; the judge rebuilds and
+        # re-validates them, so a forged object gains nothing
+        return _plain(to_dict(), depth + 1)
     raise TypeError(f"returned a {type(value).__name__} object, not plain data")
 
 
@@ -198,10 +205,16 @@ def main() -> None:
             break
         calls = message["call"]
         batch = isinstance(calls, list)
-        answers = [
-            _answer(namespace, name, args, call_seconds)
-            for name, args in (calls if batch else [(calls, message.get("args", []))])
-        ]
+        answers = []
+        failed: dict[str, Any] | None = None
+        for name, args in calls if batch else [(calls, message.get("args", []))]:
+            if failed is not None:  # stop_on_error: the rest are not run
+                answers.append({**failed, "skipped": True})
+                continue
+            answer = _answer(namespace, name, args, call_seconds)
+            answers.append(answer)
+            if "error" in answer and message.get("stop_on_error"):
+                failed = answer
         protocol_out.write(dumps(answers if batch else answers[0]) + "\n")
         protocol_out.flush()
         if sink.tell() > 1_000_000:

@@ -154,6 +154,9 @@ def _system_binds() -> list[str]:
             binds += ["--symlink", os.readlink(path), str(path)]
         elif path.exists():
             binds += ["--ro-bind", str(path), str(path)]
+    # /tmp is the child's own; it goes on first so that a Python installation or checkout that
+    # lives under /tmp (a CI clone, a venv in a temp folder) is mounted on top of it, not hidden.
+    binds += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     mounted = _readonly_paths()
     # Folders bubblewrap creates on the way to a mount point would be root-only (0700), which
     # the unprivileged child could not traverse: create them world-readable first.
@@ -171,7 +174,6 @@ def _system_binds() -> list[str]:
             binds += ["--perms", "0755", "--dir", ancestor]
     for path in mounted:
         binds += ["--ro-bind", str(path), str(path)]
-    binds += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     return binds
 
 
@@ -347,16 +349,33 @@ class SandboxedNotebook:
             raise RuntimeError(str(answer["error"]))
         return answer.get("ok")
 
-    def call_many(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
-        """Several calls in one message (run in order); each answer is ``{"ok"|"error": ...}``."""
+    def call_many(
+        self, calls: list[tuple[str, list[Any]]], *, stop_on_error: bool = False
+    ) -> list[dict[str, Any]]:
+        """Several calls in one message (run in order); each answer is ``{"ok"|"error": ...}``.
+
+        Limits count a batch as ``len(calls)`` calls: the child stops each call after
+        ``call_seconds`` as usual, the judge waits at most ``call_seconds`` per call for the
+        whole answer (plus one second) and accepts ``output_kb`` per call; the time spent comes
+        out of the same wall-time budget as single calls. With ``stop_on_error`` the child runs
+        no call after the first one that fails (their answers repeat its error), so a function
+        that hangs costs one ``call_seconds``, not one per call of the batch.
+        Raises :class:`ChildFailure` when the child died or used up its time.
+        """
         if self._process is None or self._process.poll() is not None:
             raise ChildFailure("crash", "the sandboxed notebook process is no longer running")
+        count = max(len(calls), 1)
         started = time.monotonic()
-        allowed = self.limits.call_seconds * max(len(calls), 1) + 1.0
+        allowed = self.limits.call_seconds * count + 1.0
         deadline = started + min(allowed, max(self._call_budget, 0.0))
         self._received = len(self._buffer)
-        self._send({"call": [[name, args] for name, args in calls]})
-        answers = self._receive(deadline, phase="calling the notebook's functions", batch=True)
+        message: dict[str, Any] = {"call": [[name, args] for name, args in calls]}
+        if stop_on_error:
+            message["stop_on_error"] = True
+        self._send(message)
+        answers = self._receive(
+            deadline, phase="calling the notebook's functions", batch=True, calls=count
+        )
         self._call_budget -= time.monotonic() - started
         if not isinstance(answers, list) or len(answers) != len(calls):
             self._kill()
@@ -404,10 +423,10 @@ class SandboxedNotebook:
         except OSError as error:
             raise self._death("sending to the sandbox") from error
 
-    def _receive(self, deadline: float, *, phase: str, batch: bool = False) -> Any:
+    def _receive(self, deadline: float, *, phase: str, batch: bool = False, calls: int = 1) -> Any:
         assert self._process is not None and self._process.stdout is not None
         fd = self._process.stdout.fileno()
-        limit = self.limits.output_kb * 1024
+        limit = self.limits.output_kb * 1024 * calls
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

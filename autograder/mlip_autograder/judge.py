@@ -66,12 +66,35 @@ class SandboxProxy:
         raise failure
 
     def many(self, calls: list[tuple[Any, ...]]) -> list[Any]:
-        """Several independent calls in one message; a failed call's slot holds its exception."""
-        answers = self.sandbox.call_many([(self.__name__, list(args)) for args in calls])
-        return [
-            _student_error(answer["error"]) if "error" in answer else answer.get("ok")
-            for answer in answers
-        ]
+        """Several independent calls in one message; a failed call's slot holds its exception.
+
+        Fail-fast like single calls: the child stops the batch at the first failing call (the
+        later slots repeat that failure), and once this scenario's function has failed, a batch
+        fails at once without a round trip. For the sandbox's limits a batch counts as
+        ``len(calls)`` calls (see :meth:`SandboxedNotebook.call_many`).
+        """
+        if not calls:
+            return []
+        if self.failed is None:
+            try:
+                answers = self.sandbox.call_many(
+                    [(self.__name__, list(args)) for args in calls], stop_on_error=True
+                )
+            except ChildFailure as error:  # reported like a single call's: first slot, then fast
+                self.failed = (RuntimeError, str(error))
+                return [error, *(RuntimeError(str(error)) for _ in calls[1:])]
+            results: list[Any] = []
+            for answer in answers:
+                if "error" in answer:
+                    failure = _student_error(str(answer["error"]))
+                    if self.failed is None:
+                        self.failed = (type(failure), str(failure))
+                    results.append(failure)
+                else:
+                    results.append(answer.get("ok"))
+            return results
+        error_type, message = self.failed
+        return [error_type(message) for _ in calls]
 
 
 class ScenarioProxies(Mapping[str, SandboxProxy]):

@@ -39,11 +39,22 @@ __all__ = [
 Extensions = Mapping[str, Callable[..., Any]]
 
 
+#: Exact types ``plain`` returns unchanged (subclasses take the slow path and are converted).
+_ATOMS = frozenset({type(None), bool, int, float, str})
+
+
 def plain(value: Any, *, depth: int = 0) -> Any:
     """A copy of ``value`` made of JSON-native types only (numpy scalars become Python numbers).
 
     Raises ``TypeError`` for anything else, so a student object never reaches a verdict.
     """
+    kind = type(value)
+    if (
+        kind in _ATOMS and depth <= 20
+    ):  # the common case, e.g. a state dict of floats: no copy needed
+        return value
+    if kind is dict and depth < 20 and all(type(item) in _ATOMS for item in value.values()):
+        return {str(key): item for key, item in value.items()}
     if depth > 20:
         raise TypeError("value is nested too deeply")
     if value is None or isinstance(value, bool | str):
@@ -135,6 +146,40 @@ class RecordingExtension:
             if self.failure is None:
                 self.failure = ExtensionFailure(self.spec.name, error, arguments)
             return self.spec.fallback(*args)
+
+    def many(self, calls: Sequence[Sequence[Any]]) -> list[Any]:
+        """Answers to several independent calls, in order, exactly as if called one by one.
+
+        When the wrapped function offers ``many`` (the autograder's proxy sends a whole batch to
+        the sandbox in one message), the batch goes there in one go: its answers are coerced like
+        single answers, and a slot holding an exception is a failed call (the first one is
+        recorded, the call gets the fallback). Otherwise, or once the scenario has already
+        failed, the calls are made one by one.
+        """
+        batch = getattr(self.function, "many", None)
+        if not callable(batch) or self.failure is not None:
+            return [self(*args) for args in calls]
+        self.calls += len(calls)
+        plain_calls: list[list[Any]] = []
+        for args in calls:
+            try:
+                plain_calls.append([plain(argument) for argument in args])
+            except TypeError:  # same as a single call: unusual values cross as their repr
+                plain_calls.append([repr(argument) for argument in args])
+        answers = list(batch([tuple(arguments) for arguments in plain_calls]))
+        if len(answers) != len(calls):
+            raise RuntimeError(f"{self.spec.name}: {len(answers)} answers to {len(calls)} calls")
+        results: list[Any] = []
+        for arguments, original, answer in zip(plain_calls, calls, answers, strict=True):
+            try:
+                if isinstance(answer, BaseException):
+                    raise answer
+                results.append(self.spec.coerce(answer))
+            except Exception as error:
+                if self.failure is None:
+                    self.failure = ExtensionFailure(self.spec.name, error, arguments)
+                results.append(self.spec.fallback(*original))
+        return results
 
 
 @dataclass(frozen=True)

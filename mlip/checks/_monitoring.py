@@ -10,11 +10,15 @@ Streams are recorded once per process from the system's own simulator (:mod:`mli
 and replayed through the monitor once per check; the scenarios of a check are (stream, episode,
 credit tier) triples, so the published half/full credit scale maps onto the engine's pass/fail
 scenarios: a tier-``half`` scenario passes at half credit or better, a ``full`` one at full.
+A scenario may also carry a ``seed`` and a ``lead_in`` (see :func:`scenario_stream`): the same
+drift recorded on another seed with a later onset, which is how the instructor's hidden checks
+reuse these verdicts on streams students have not seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mlip.checks._engine import Check, CheckContext, ExtensionSpec, ScenarioOutcome
@@ -29,6 +33,7 @@ __all__ = [
     "detection_check",
     "quiet_check",
     "recorded_stream",
+    "scenario_stream",
 ]
 
 TIERS = ("half", "full")
@@ -55,16 +60,38 @@ SCALE_TEXT = (
     "the budget half; a monitor that alarms before the drift (> 40 per 10,000) detects nothing."
 )
 
-_STREAMS: dict[tuple[str, str, int], DriftStream] = {}
+_STREAMS: dict[tuple[str, str], DriftStream] = {}
 _MODELS: dict[str, Any] = {}
 _RUNS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+
+def scenario_stream(spec: StreamSpec, scenario: Mapping[str, Any]) -> StreamSpec:
+    """The stream a scenario replays: ``spec`` itself unless the scenario says otherwise.
+
+    ``seed`` records the same segments on another seed; ``lead_in`` stretches the normal
+    segment before the first drift by that factor, so the drift begins later. Public scenarios
+    carry neither, so they replay ``spec`` unchanged.
+    """
+    seed = int(scenario.get("seed", spec.seed))
+    lead_in = float(scenario.get("lead_in", 1.0))
+    segments = spec.segments
+    if lead_in != 1.0 and segments and not segments[0].drifted:
+        first = replace(segments[0], sessions=max(1, round(segments[0].sessions * lead_in)))
+        segments = (first, *segments[1:])
+    if seed == spec.seed and segments == spec.segments:
+        return spec
+    return replace(spec, seed=seed, segments=segments)
+
+
+def _stream_key(spec: StreamSpec) -> str:
+    return f"{spec.name}:{spec.seed}:{[segment.sessions for segment in spec.segments]}"
 
 
 def recorded_stream(system: System, spec: StreamSpec) -> DriftStream:
     """The stream ``spec`` of ``system``, recorded once per process and then reused."""
     from mlip.monitoring import build_stream
 
-    key = (system.name, spec.name, spec.seed)
+    key = (system.name, _stream_key(spec))
     if key not in _STREAMS:
         if system.name not in _MODELS:
             _MODELS[system.name] = system.load_model()
@@ -76,7 +103,7 @@ def _alerts(context: CheckContext, spec: StreamSpec) -> tuple[list[Alert], str |
     """Replay ``spec`` through the student's monitor once per check (cached in the context)."""
     from mlip.monitoring import replay
 
-    key = f"alerts:{spec.name}:{spec.seed}"
+    key = f"alerts:{_stream_key(spec)}"
     if key not in context.cache:
         stream = recorded_stream(context.system, spec)
         context.extensions["reset_monitor"]()
@@ -100,7 +127,7 @@ def quiet_check(
     def verdict(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
         from mlip.monitoring import false_alarm_credit, score_stream
 
-        spec = from_name[str(scenario["stream"])]
+        spec = scenario_stream(from_name[str(scenario["stream"])], scenario)
         alerts, failure = _alerts(context, spec)
         if failure is not None:
             return ScenarioOutcome(False, failure)
@@ -160,7 +187,7 @@ def detection_check(
             score_stream,
         )
 
-        spec = from_name[str(scenario["stream"])]
+        spec = scenario_stream(from_name[str(scenario["stream"])], scenario)
         alerts, failure = _alerts(context, spec)
         if failure is not None:
             return ScenarioOutcome(False, failure)

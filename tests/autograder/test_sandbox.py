@@ -43,13 +43,42 @@ def test_calls_cross_as_plain_json_in_order() -> None:
         answers = proxies["f"].many([(3, {}), (-1, {}), (float("nan"), {})])
         assert answers[0] == {"x": 6, "n": 2, "k": []}
         assert type(answers[1]).__name__ == "ValueError" and str(answers[1]) == "negative"
-        assert answers[2]["n"] == 4
+        # the batch stops at its first failure: the last call is not run, it repeats the error
+        assert type(answers[2]).__name__ == "ValueError" and str(answers[2]) == "negative"
+        assert proxies["f"](0, {})["n"] == 4
         one = proxies["f"]
         with pytest.raises(Exception, match="negative"):
             one(-5, {})
         with pytest.raises(Exception, match="negative"):  # fails fast: no round trip
             one(5, {})
+        assert [str(answer) for answer in one.many([(6, {}), (7, {})])] == ["negative"] * 2
         assert proxies["f"](1, {})["n"] == 6  # a new scenario's proxy calls again
+        assert proxies["f"].many([]) == []
+
+
+def test_a_batch_counts_as_many_calls_for_the_time_limit() -> None:
+    """Each call of a batch has its own alarm; a hang stops the batch at that call."""
+    from mlip_autograder.judge import ScenarioProxies
+
+    code = (
+        "import time\n"
+        "def f(x):\n"
+        "    if x == 2:\n"
+        "        while True:\n"
+        "            pass\n"
+        "    time.sleep(0.3)\n"
+        "    return x"
+    )
+    with _sandbox(_notebook(code), call_seconds=1.0) as sandbox:
+        sandbox.start()
+        # five calls of 0.3 s each take longer than one call's limit, not than five calls'
+        assert sandbox.call_many([("f", [x]) for x in (0, 1, 3, 4, 5)]) == [
+            {"ok": x} for x in (0, 1, 3, 4, 5)
+        ]
+        answers = ScenarioProxies(sandbox, ["f"])["f"].many([(x,) for x in range(6)])
+        assert answers[:2] == [0, 1]
+        assert all("time limit" in str(answer) for answer in answers[2:])
+        assert sandbox.call("f", [1]) == 1  # the sandbox still answers
 
 
 def test_objects_never_cross() -> None:

@@ -181,3 +181,87 @@ def test_coercions() -> None:
 def test_describe_scenario_flattens_conditions() -> None:
     text = describe_scenario({"fault": "nan", "conditions": {"sensor_fault": "stuck_ir"}, "n": 5})
     assert text == "fault=nan, sensor_fault=stuck_ir, n=5"
+
+
+class Batched:
+    """A function that also answers batches, like the autograder's sandbox proxy."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.batches: list[list[tuple[Any, ...]]] = []
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+    def many(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        self.batches.append(list(calls))
+        answers: list[Any] = []
+        for args in calls:
+            try:
+                answers.append(self.function(*args))
+            except Exception as error:  # a failed call's slot holds its exception
+                answers.append(error)
+        return answers
+
+
+def _cap_or_raise(value: float) -> Any:
+    if value < 0:
+        raise ValueError("negative")
+    return "big" if value > 100 else min(value, 10.0)
+
+
+def test_a_batch_is_answered_like_single_calls() -> None:
+    from mlip.checks import RecordingExtension
+
+    calls = [(3.0,), (50.0,), (-1.0,), (500.0,), (-2.0,)]
+    single = RecordingExtension(SPEC, _cap_or_raise)
+    expected = [single(*args) for args in calls]
+    batched_function = Batched(_cap_or_raise)
+    batched = RecordingExtension(SPEC, batched_function)
+    assert batched.many(calls) == expected == [3.0, 10.0, -1.0, 500.0, -2.0]
+    assert batched_function.batches == [calls]  # one batch, plain arguments
+    assert batched.calls == single.calls == 5
+    assert batched.failure is not None and single.failure is not None
+    assert (
+        batched.failure.describe()
+        == single.failure.describe()
+        == ("cap(-1.0) raised ValueError: negative")
+    )
+    assert batched.many([(1.0,), (20.0,)]) == [1.0, 10.0]  # after a failure: one by one
+    assert batched_function.batches == [calls]
+
+
+def test_a_coercion_failure_in_a_batch_is_recorded() -> None:
+    from mlip.checks import RecordingExtension
+
+    batched = RecordingExtension(SPEC, Batched(_cap_or_raise))
+    assert batched.many([(1.0,), (200.0,)]) == [1.0, 200.0]  # "big" is no number: fallback
+    assert batched.failure is not None
+    assert batched.failure.describe() == "cap(200.0) raised TypeError: expected a number, got 'big'"
+    plain_function = RecordingExtension(SPEC, _cap_or_raise)
+    assert plain_function.many([(1.0,), (20.0,)]) == [1.0, 10.0]  # no batch method: one by one
+
+
+def test_toaster_verdicts_are_the_same_with_batches() -> None:
+    """The toaster asks a batch-capable extension per step; verdicts must not change."""
+    from mlip.checks import get_check
+
+    def heating_guard(predicted: float, readings: dict[str, float]) -> float:
+        return min(predicted, 200.0) if predicted == predicted else 90.0
+
+    def thermal_cutoff(state: dict[str, float]) -> bool:
+        if state["elapsed_seconds"] > 250:
+            raise RuntimeError("too long")
+        return state["chamber_temp_c"] > 240.0
+
+    for name in ("keeps-good-toast", "no-fire-under-chaos"):
+        check = get_check("guards-toaster", name)
+        one_by_one = run_check(
+            check, {"heating_guard": heating_guard, "thermal_cutoff": thermal_cutoff}
+        )
+        cutoff = Batched(thermal_cutoff)
+        batched = run_check(
+            check, {"heating_guard": Batched(heating_guard), "thermal_cutoff": cutoff}
+        )
+        assert batched == one_by_one
+        assert cutoff.batches and max(len(batch) for batch in cutoff.batches) > 1

@@ -69,6 +69,67 @@ def _combined_conditions(
     return scenarios
 
 
+def _drift_seeds(
+    system: System, rng: random.Random, public: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The public drift streams on one secret seed, with the drift starting later.
+
+    All streams share the seed (their normal first segment is then recorded once, as in the
+    public checks) and the lead-in factor, so a monitor tuned to where the public drift starts
+    or to the public seed's noise gains nothing. The lead-in only grows: a shorter one would
+    judge how long a monitor warms up, which the public streams never asked about.
+    """
+    seed = rng.randrange(1_000, 10**6)
+    lead_in = round(rng.uniform(1.1, 1.5), 2)
+    return [{**scenario, "seed": seed, "lead_in": lead_in} for scenario in public]
+
+
+def _runs(public: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The system runs among a check's scenarios (not its bookkeeping parts such as ``part``)."""
+    return [scenario for scenario in public if "seed" in scenario and "part" not in scenario]
+
+
+def _reseeded_runs(
+    system: System, rng: random.Random, public: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The public runs again at their own size, each on a fresh secret seed."""
+    return [{**run, "seed": rng.randrange(1_000, 10**6)} for run in _runs(public)]
+
+
+def _compatible(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Two runs can happen at once: no condition set twice, at most one model fault."""
+    shared = set(first.get("conditions", {})) & set(second.get("conditions", {}))
+    return not shared and not ("fault" in first and "fault" in second)
+
+
+def _assumption_breaks(
+    system: System, rng: random.Random, public: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every public assumption break on a secret seed, plus two pairs of them at once.
+
+    A pair is the union of two compatible public breaks (all their conditions, their one model
+    fault), a combination no public run uses. Each break keeps its conditions and fault
+    together, so a pair's REQ violations are ruled out by any ASM that covers either break.
+    """
+    runs = _runs(public)
+    scenarios = _reseeded_runs(system, rng, runs)
+    pairs = [
+        (first, second)
+        for index, first in enumerate(runs)
+        for second in runs[index + 1 :]
+        if _compatible(first, second)
+    ]
+    for first, second in rng.sample(pairs, min(2, len(pairs))):
+        pair = {
+            **first,
+            **second,
+            "conditions": {**first.get("conditions", {}), **second.get("conditions", {})},
+            "seed": rng.randrange(1_000, 10**6),
+        }
+        scenarios.append(pair)
+    return scenarios
+
+
 HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
     HiddenFamily("guards-toaster", "hidden-chaos-seeds", "no-fire-under-chaos", _reseeded),
     HiddenFamily(
@@ -90,6 +151,30 @@ HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
         "hidden-new-voices",
         "no-doubtful-word-published-under-faults",
         _combined_conditions,
+    ),
+    *(
+        HiddenFamily(
+            f"monitoring-{system}", "hidden-drift-seeds", "detects-sudden-drift", _drift_seeds
+        )
+        for system in ("toaster", "tax", "transcription")
+    ),
+    *(
+        family
+        for system in ("toaster", "tax", "transcription")
+        for family in (
+            HiddenFamily(
+                f"requirements-{system}",
+                "hidden-assumption-breaks",
+                "assumptions-that-matter",
+                _assumption_breaks,
+            ),
+            HiddenFamily(
+                f"requirements-{system}",
+                "hidden-hazard-paths",
+                "fault-tree-covers-hazards",
+                _reseeded_runs,
+            ),
+        )
     ),
 )
 

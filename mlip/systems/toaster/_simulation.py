@@ -79,6 +79,21 @@ def _call_model(model: Any, readings: dict[str, float]) -> tuple[float, str | No
     return value, None
 
 
+def _call_each(extension: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+    """The extension's answers to ``calls``, in order; one batch when it accepts batches.
+
+    The calls of one simulated step (or one round of predictions) do not depend on each other,
+    so an extension that offers ``many`` (the check engine's wrapper: one round trip to a
+    sandboxed student function instead of one per call) gets them all at once.
+    """
+    if not calls:
+        return []
+    many = getattr(extension, "many", None)
+    if callable(many):
+        return list(many(calls))
+    return [extension(*args) for args in calls]
+
+
 def simulate(
     *,
     n: int,
@@ -134,12 +149,17 @@ def simulate(
             value, error = _call_model(model, readings)
             latency = float(getattr(model, "simulated_latency_seconds", 0.0))
             predicted[k] = value
-            decided = (
-                value if heating_guard is None else float(heating_guard(value, dict(readings)))
-            )
-            planned[k] = decided if not math.isnan(decided) else math.inf
             errors.append(error)
             latencies.append(latency)
+        decisions = predicted.tolist()
+        if heating_guard is not None:
+            guard_calls = [
+                (value, dict(readings))
+                for value, readings in zip(decisions, readings_list, strict=True)
+            ]
+            decisions = [float(decided) for decided in _call_each(heating_guard, guard_calls)]
+        for k, decided in enumerate(decisions):
+            planned[k] = decided if not math.isnan(decided) else math.inf
 
         ideal = time_to_shade(batch, chamber_start)
         outcome = _heat(
@@ -277,15 +297,21 @@ def _heat(
         reason[fuse] = "fuse"
         stop |= fuse
         if thermal_cutoff is not None:
-            for k in np.flatnonzero(active & ~stop).tolist():
-                live = {
+            asked = np.flatnonzero(active & ~stop).tolist()
+            states = [
+                {
                     "elapsed_seconds": float(elapsed),
                     "planned_seconds": float(planned[k]),
                     "chamber_temp_c": round(float(thermal_reading[k]), 3),
                     "surface_temp_c": round(float(surface_reading[k]), 3),
                     "smoke_ppm": round(float(smoke_reading[k]), 3),
                 }
-                if thermal_cutoff(live):
+                for k in asked
+            ]
+            for k, cut in zip(
+                asked, _call_each(thermal_cutoff, [(s,) for s in states]), strict=True
+            ):
+                if cut:
                     stop[k] = True
                     reason[k] = "cutoff"
         cancel = active & ~stop & user_reacts & (smoke_seen_seconds >= reaction_seconds)

@@ -1,0 +1,166 @@
+"""Hidden checks of the monitoring and requirements topics, graded by the judge.
+
+The solution notebook of one system per topic (tax: its simulator is the fastest) earns every
+hidden point, the release notebook earns none. Public check cells are left out of those
+notebooks: the public checks have their own tests, and leaving them out keeps these quick.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomllib
+from autograder_samples import TEST_TOML, reference_code
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "test-secret-for-hidden-topics"
+TOPIC_CASES = [
+    ("monitoring-tax", "monitoring.ipynb", {"hidden-drift-seeds"}),
+    ("requirements-tax", "requirements.ipynb", {"hidden-assumption-breaks", "hidden-hazard-paths"}),
+]
+#: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
+#: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge.
+SOLUTION_CASES = TOPIC_CASES
+
+
+def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:
+    trimmed = json.loads(json.dumps(notebook))
+    trimmed["cells"] = [
+        cell
+        for cell in trimmed["cells"]
+        if "system_check(" not in "".join(cell["source"])
+        or not cell["metadata"].get("nbgrader", {}).get("grade")
+    ]
+    return trimmed
+
+
+def _release(assignment_id: str, name: str) -> dict[str, Any]:
+    path = ROOT / "mlip" / "assignments" / "release" / assignment_id / name
+    notebook: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return notebook
+
+
+def _solved(assignment_id: str, name: str) -> dict[str, Any]:
+    """The release notebook with every solution cell filled in from the instructor's source."""
+    source = json.loads((ROOT / "assignments" / assignment_id / name).read_text(encoding="utf-8"))
+    solutions = reference_code(source)
+    notebook = _release(assignment_id, name)
+    for cell in notebook["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in solutions:
+            cell["source"] = solutions[grade_id]
+    return notebook
+
+
+def _judge(notebook: dict[str, Any], assignment_id: str) -> Any:
+    from mlip_autograder._config import Limits
+    from mlip_autograder._sandbox import detect_isolation
+    from mlip_autograder.judge import judge_notebook
+
+    limits = Limits(**tomllib.loads(TEST_TOML)["sandbox"])
+    return judge_notebook(
+        _without_public_checks(notebook),
+        assignment_id=assignment_id,
+        limits=limits,
+        isolation=detect_isolation(),
+        secret=SECRET,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment_id", "name", "hidden"), SOLUTION_CASES)
+def test_solution_earns_every_hidden_point(assignment_id: str, name: str, hidden: set[str]) -> None:
+    report = _judge(_solved(assignment_id, name), assignment_id)
+    assert report.status == "graded", report.reason
+    checks = {check["check"]: check for check in report.checks}
+    assert set(checks) == hidden
+    for check in checks.values():
+        assert not check["public"]
+        assert check["passed"], check
+        assert check["cell_points_earned"] == pytest.approx(check["cell_points"])
+        assert check["cell_points"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment_id", "name", "hidden"), TOPIC_CASES)
+def test_release_earns_no_hidden_point(assignment_id: str, name: str, hidden: set[str]) -> None:
+    report = _judge(_release(assignment_id, name), assignment_id)
+    assert report.status == "graded", report.reason
+    checks = {check["check"]: check for check in report.checks}
+    assert set(checks) == hidden
+    for check in checks.values():
+        assert check["cell_points_earned"] == 0.0
+        assert check["scenario"] is None  # hidden scenarios are never shown
+        assert check["message"] == "hidden scenarios"
+
+
+def test_every_declared_hidden_check_has_a_family() -> None:
+    from mlip_autograder.course import _missing_hidden_families
+
+    from mlip.assignments import assignment_ids
+
+    for assignment_id in assignment_ids():
+        assert _missing_hidden_families(assignment_id) == (), assignment_id
+
+
+@pytest.mark.parametrize(
+    ("assignment_id", "name"),
+    [
+        ("monitoring-toaster", "hidden-drift-seeds"),
+        ("requirements-toaster", "hidden-assumption-breaks"),
+        ("requirements-toaster", "hidden-hazard-paths"),
+    ],
+)
+def test_hidden_scenarios_come_from_the_secret(assignment_id: str, name: str) -> None:
+    from mlip_autograder.hidden import HIDDEN_FAMILIES, hidden_check
+
+    from mlip.checks import get_check
+    from mlip.systems import get_system
+
+    system = get_system("toaster")
+    family = next(f for f in HIDDEN_FAMILIES if f.assignment == assignment_id and f.name == name)
+    public = list(get_check(assignment_id, family.verdict_of).scenarios(system))
+    drawn = hidden_check(assignment_id, name, secret="one").scenarios(system)
+    assert drawn == hidden_check(assignment_id, name, secret="one").scenarios(system)
+    assert drawn != hidden_check(assignment_id, name, secret="two").scenarios(system)
+    public_seeds = {scenario.get("seed") for scenario in public}
+    assert drawn and all(scenario["seed"] not in public_seeds for scenario in drawn)
+    assert not any("part" in scenario for scenario in drawn)  # system runs only
+
+
+def test_assumption_pairs_keep_each_break_whole() -> None:
+    from mlip_autograder.hidden._families import _assumption_breaks
+
+    from mlip.checks import get_check
+    from mlip.systems import get_system
+
+    system = get_system("toaster")
+    public = list(get_check("requirements-toaster", "assumptions-that-matter").scenarios(system))
+    drawn = _assumption_breaks(system, random.Random(7), public)
+    singles = [scenario for scenario in public if "seed" in scenario]
+    pairs = drawn[len(singles) :]
+    assert len(pairs) == 2
+    for pair in pairs:
+        parts = [
+            run
+            for run in singles
+            if dict(run.get("conditions", {})).items() <= pair["conditions"].items()
+            and run.get("fault") in (None, pair.get("fault"))
+        ]
+        assert len(parts) >= 2  # two public breaks, both conditions and fault intact
+
+
+def test_public_monitoring_streams_are_unchanged_without_seed_or_lead_in() -> None:
+    from mlip.checks._monitoring import scenario_stream
+    from mlip.checks.monitoring_tax import SUDDEN
+
+    spec = SUDDEN[0]
+    assert scenario_stream(spec, {"stream": spec.name, "episode": 1, "tier": "full"}) is spec
+    moved = scenario_stream(spec, {"stream": spec.name, "seed": 4242, "lead_in": 1.5})
+    assert moved.seed == 4242
+    assert moved.segments[0].sessions == round(spec.segments[0].sessions * 1.5)
+    assert moved.segments[1:] == spec.segments[1:]
