@@ -55,16 +55,17 @@ COMPONENTS: tuple[Component, ...] = (
     Component(
         "controller",
         ComponentKind.NON_ML,
-        "Switches the heating element on and, once the planned seconds are over, off again. "
-        "Naive version: plans exactly the predicted seconds.",
-        consumes=("predicted_seconds",),
+        "Switches the heating element on and, once the planned seconds are over, off again; "
+        "stops early when the user cancels, and hands live chamber and smoke readings to the "
+        "thermal_cutoff extension. Naive version: plans exactly the predicted seconds.",
+        consumes=("predicted_seconds", "cancel", "smoke_ppm"),
         produces=("element power",),
     ),
     Component(
         "heating_element",
         ComponentKind.NON_ML,
         "Heats the chamber; loses power as it ages.",
-        consumes=("element power",),
+        consumes=("element power", "power cut"),
         produces=("chamber heat",),
     ),
     Component(
