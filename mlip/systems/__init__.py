@@ -13,6 +13,7 @@ from mlip.errors import UnknownSystemError, UsageError
 from mlip.systems._contract import (
     ALERT_EVENT,
     FAULT_KINDS,
+    MONITOR_EXTENSION,
     Component,
     ComponentKind,
     Condition,
@@ -31,6 +32,7 @@ __all__ = [
     "ALERT_EVENT",
     "ENTRY_POINT_GROUP",
     "FAULT_KINDS",
+    "MONITOR_EXTENSION",
     "Component",
     "ComponentKind",
     "Condition",

@@ -26,6 +26,7 @@ from mlip.errors import UsageError
 __all__ = [
     "ALERT_EVENT",
     "FAULT_KINDS",
+    "MONITOR_EXTENSION",
     "Component",
     "ComponentKind",
     "Condition",
@@ -339,6 +340,17 @@ class TelemetryStream:
         """How many alerts the monitor raised so far."""
         return self.counts.get("alert", 0)
 
+
+#: The ``monitor`` extension point :class:`TelemetryStream` gives every system that emits its
+#: events through it; systems list it in :meth:`System.extension_points`.
+MONITOR_EXTENSION = ExtensionPoint(
+    "monitor",
+    "monitor",
+    "monitor(event: dict) -> str | None",
+    "Sees every telemetry event as it is emitted; a non-empty string raises an alert with that "
+    "reason.",
+    "telemetry",
+)
 
 #: Schema of the ``alert`` event :class:`TelemetryStream` emits for a monitor; systems that
 #: offer a ``monitor`` extension point include it in their :meth:`System.telemetry_schema`.

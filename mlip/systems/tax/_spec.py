@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mlip.systems._contract import (
     ALERT_EVENT,
+    MONITOR_EXTENSION,
     Component,
     ComponentKind,
     Condition,
@@ -136,13 +137,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         f"risk >= {HIGH_RISK_THRESHOLD} (HIGH_RISK_THRESHOLD), on every screen.",
         "upsell_service",
     ),
-    ExtensionPoint(
-        "monitor",
-        "monitor",
-        "monitor(event: dict) -> str | None",
-        "Sees every telemetry event as it is emitted; a non-empty string raises an alert.",
-        "telemetry",
-    ),
+    MONITOR_EXTENSION,
 )
 
 CONDITIONS: tuple[Condition, ...] = (

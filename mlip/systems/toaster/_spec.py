@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mlip.systems._contract import (
     ALERT_EVENT,
+    MONITOR_EXTENSION,
     Component,
     ComponentKind,
     Condition,
@@ -117,13 +118,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "True switches the element off now.",
         "controller",
     ),
-    ExtensionPoint(
-        "monitor",
-        "monitor",
-        "monitor(event: dict) -> str | None",
-        "Sees every telemetry event; a non-empty string raises an alert with that reason.",
-        "telemetry",
-    ),
+    MONITOR_EXTENSION,
 )
 
 CONDITIONS: tuple[Condition, ...] = (

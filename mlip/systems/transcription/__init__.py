@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from mlip.systems._contract import (
     ALERT_EVENT,
+    MONITOR_EXTENSION,
     Component,
     ComponentKind,
     Condition,
@@ -117,13 +118,7 @@ class TranscriptionSystem(System):
                 "Without a guard every word is published.",
                 "transcript_assembly",
             ),
-            ExtensionPoint(
-                "monitor",
-                "monitor",
-                "monitor(event: dict) -> str | None",
-                "Sees every telemetry event; a non-empty string raises an alert with that reason.",
-                "telemetry",
-            ),
+            MONITOR_EXTENSION,
         )
 
     def telemetry_schema(self) -> tuple[EventSchema, ...]:
