@@ -119,6 +119,7 @@ class TaxSystem(System):
         )
 
     def faulty_model(self, kind: str, *, model: Any = None) -> Any:
+        self.check_fault_kind(kind)
         from mlip.systems.tax._model import FaultyAuditRiskModel
 
         return FaultyAuditRiskModel(kind, model if model is not None else self.load_model())
