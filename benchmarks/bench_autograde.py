@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -68,12 +69,14 @@ def _hidden_checks_in_kernel(path: Path, secret: str) -> None:
     path.write_text(json.dumps(notebook))
 
 
-def _course(root: Path, notebooks: list[tuple[str, dict]], *, ours: bool) -> Any:
+def _course(root: Path, notebooks: list[tuple[str, dict]], *, ours: bool, secret: str) -> Any:
     from mlip_autograder.collect import collect
     from mlip_autograder.course import Course, init_course, release_assignment
 
     init_course(directory=root, assignments=(ASSIGNMENT,))
     course = Course(root.resolve())
+    # one secret for both courses: the hidden scenarios (their number and size) are the same
+    course.secret_path.write_text(secret + "\n", encoding="utf-8")
     if not ours:  # plain nbgrader: the default Execute preprocessor, checks run in the kernel
         config = course.root / "nbgrader_config.py"
         config.write_text(config.read_text().replace("register(c)", "pass"))
@@ -91,19 +94,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100, help="class size (default 100)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--secret", default="", help="course secret (default: a random one)")
     args = parser.parse_args()
 
-    from mlip_autograder.autograde import autograde
+    from mlip_autograder.autograde import _gradebook_score, autograde
     from mlip_autograder.course import default_sources
 
     work = Path(tempfile.mkdtemp(prefix="mlip-bench-"))
     try:
         source = json.loads((default_sources() / ASSIGNMENT / "guards.ipynb").read_text())
-        probe = _course(work / "probe", [], ours=True)
+        secret = args.secret or secrets.token_hex(16)
+        probe = _course(work / "probe", [], ours=True, secret=secret)
         release = json.loads((probe.root / "release" / ASSIGNMENT / "guards.ipynb").read_text())
         notebooks = _class(args.n, release, source)
 
-        ours = _course(work / "ours", notebooks, ours=True)
+        ours = _course(work / "ours", notebooks, ours=True, secret=secret)
         started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -112,7 +117,7 @@ def main() -> None:
         statuses = sorted({grade.status for grade in report.grades})
         scores = sorted({grade.score for grade in report.grades})
 
-        naive = _course(work / "naive", notebooks, ours=False)
+        naive = _course(work / "naive", notebooks, ours=False, secret=secret)
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
@@ -121,8 +126,14 @@ def main() -> None:
             capture_output=True,
         )
         naive_seconds = time.perf_counter() - started
+        naive_scores = sorted(
+            {_gradebook_score(naive, ASSIGNMENT, student)[0] for student, _ in notebooks}
+        )
 
-        print(f"class: {args.n} guards-toaster submissions; isolation: {report.isolation}")
+        print(
+            f"class: {args.n} guards-toaster submissions; isolation: {report.isolation}; "
+            f"secret {secret}"
+        )
         print(
             f"ours  (mlip course autograde --workers {args.workers}): {ours_seconds:8.1f} s "
             f"= {ours_seconds / args.n:6.2f} s/submission  (statuses {statuses}, "
@@ -130,7 +141,7 @@ def main() -> None:
         )
         print(
             f"naive (nbgrader autograde, checks in the kernel): {naive_seconds:8.1f} s "
-            f"= {naive_seconds / args.n:6.2f} s/submission"
+            f"= {naive_seconds / args.n:6.2f} s/submission  (scores {naive_scores})"
         )
         print(f"ratio naive/ours: {naive_seconds / ours_seconds:.2f} (target >= 1.5)")
     finally:

@@ -2,17 +2,22 @@
 
 This file is executed as a script *inside* the sandbox (it is bind-mounted read-only; nothing
 else of ``mlip_autograder`` is visible there). It uses only the standard library and IPython (to
-understand ``%magics``). Protocol, one JSON object per line on the original stdin/stdout:
+understand ``%magics``). Protocol on the original stdin/stdout:
 
-1. parent -> child: ``{"notebook": PATH, "skip": [cell indices], "cell_seconds": S,
-   "call_seconds": S, "max_output_chars": N}``
-2. child -> parent: ``{"cell": i, "outputs": [...]}`` after each executed code cell, then
-   ``{"done": true, "functions": [names]}``.
-3. parent -> child: ``{"call": NAME, "args": [...]}``; child -> parent ``{"ok": VALUE}`` or
-   ``{"error": "..."}``. A batch ``{"call": [[NAME, ARGS], ...]}`` gets a list of such answers
-   (calls run in order, each under its own ``call_seconds`` alarm, exactly like single calls).
-   With ``"stop_on_error": true`` the calls after the first error are not run: their answers
-   repeat that error with ``"skipped": true``. ``{"exit": true}`` ends the process.
+- parent -> child: one message per frame, a 4-byte little-endian length and a pickle of plain
+  data (dicts, lists, numbers, strings). Pickle only ever travels *into* the sandbox: the judge
+  is trusted, and binary floats cost a tenth of JSON text on the hot path of a simulation.
+- child -> parent: one JSON object per line. The judge never unpickles anything.
+
+1. parent: ``{"notebook": PATH, "skip": [cell indices], "cell_seconds": S, "call_seconds": S,
+   "max_output_chars": N}``
+2. child: ``{"cell": i, "started": true}`` and ``{"cell": i, "outputs": [...]}`` around each
+   executed code cell, then ``{"done": true, "functions": [names]}``.
+3. parent: ``{"call": NAME, "batch": [ARGS, ...], "stop_on_error": BOOL}``; child: ``{"ok":
+   [VALUE, ...], "errors": [[INDEX, "Type: message"], ...]}`` (a failed call's value is null).
+   Calls run in order, each under its own ``call_seconds`` limit. With ``stop_on_error`` the
+   calls after the first error are not run and answer that same error.
+   ``{"exit": true}`` ends the process.
 
 NaN and infinities travel as Python's JSON extensions (``NaN``, ``Infinity``). Only plain
 JSON leaves this process: a returned object is converted here (numbers, strings,
@@ -26,9 +31,13 @@ import ast
 import io
 import json
 import os
+import pickle
 import signal
+import struct
 import sys
+import time
 import traceback
+from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
@@ -39,8 +48,27 @@ class CellTimeout(BaseException):
     """Raised by the alarm when a cell or a call runs longer than allowed."""
 
 
-def _on_alarm(signum: int, frame: object) -> None:
-    raise CellTimeout("took longer than the time limit")
+class _Alarm:
+    """One interval timer for a whole batch of calls, each call still limited on its own.
+
+    Arming the timer costs two system calls; a simulation makes hundreds of thousands of calls.
+    So a batch arms it once, each call only notes its own deadline, and when the timer fires
+    while a call still has time left, the handler re-arms it for the rest instead of raising.
+    """
+
+    in_batch = False  # cells raise at once; a batch's calls are judged by their deadline
+    deadline: float | None = None  # of the running call (None between two calls)
+    seconds = 0.0
+
+    @classmethod
+    def on_signal(cls, signum: int, frame: object) -> None:
+        if cls.in_batch:
+            deadline = cls.deadline
+            remaining = cls.seconds if deadline is None else deadline - time.monotonic()
+            if remaining > 0.0005:
+                signal.setitimer(signal.ITIMER_REAL, remaining)
+                return
+        raise CellTimeout("took longer than the time limit")
 
 
 def _drop_privileges() -> None:
@@ -57,7 +85,12 @@ def _drop_privileges() -> None:
             raise SystemExit("could not drop privileges")
 
 
+_ATOMS = frozenset({type(None), bool, int, float, str})
+
+
 def _plain(value: Any, depth: int = 0) -> Any:
+    if type(value) in _ATOMS:  # the common answer: a bool or a float, returned as it is
+        return value
     if depth > 20:
         raise TypeError("value is nested too deeply")
     if value is None or type(value) in (bool, str):
@@ -159,21 +192,34 @@ class Runner:
         return outputs
 
 
+def _reader(stream: Any) -> Iterator[Any]:
+    """Frames from the judge: a 4-byte length, then a pickle of plain data."""
+    while True:
+        header = stream.read(4)
+        if len(header) < 4:
+            return
+        (size,) = struct.unpack("<I", header)
+        yield pickle.loads(stream.read(size))
+
+
 def main() -> None:
     _drop_privileges()
-    protocol_in = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    protocol_in = os.fdopen(os.dup(0), "rb")
     protocol_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     sys.stdin = io.StringIO()
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, _Alarm.on_signal)
 
-    def send(message: dict[str, Any]) -> None:
+    def send(message: Any) -> None:
         protocol_out.write(json.dumps(message) + "\n")
         protocol_out.flush()
 
-    request = json.loads(protocol_in.readline())
+    messages = _reader(protocol_in)
+    request = next(messages, None)
+    if not isinstance(request, dict):
+        return
     with open(request["notebook"], encoding="utf-8") as handle:
         notebook = json.load(handle)
     skip = set(request.get("skip", []))
@@ -197,43 +243,57 @@ def main() -> None:
     call_seconds = float(request.get("call_seconds", 5))
     sink = io.StringIO()
     sys.stdout = sys.stderr = sink  # prints inside calls are dropped, not sent to the judge
-    namespace = runner.namespace
-    dumps = json.dumps
-    for line in protocol_in:
-        message = json.loads(line)
-        if "call" not in message:
+    for message in messages:
+        if not isinstance(message, dict) or "call" not in message:
             break
-        calls = message["call"]
-        batch = isinstance(calls, list)
-        answers = []
-        failed: dict[str, Any] | None = None
-        for name, args in calls if batch else [(calls, message.get("args", []))]:
-            if failed is not None:  # stop_on_error: the rest are not run
-                answers.append({**failed, "skipped": True})
-                continue
-            answer = _answer(namespace, name, args, call_seconds)
-            answers.append(answer)
-            if "error" in answer and message.get("stop_on_error"):
-                failed = answer
-        protocol_out.write(dumps(answers if batch else answers[0]) + "\n")
-        protocol_out.flush()
+        values, errors = _run_batch(
+            runner.namespace.get(message["call"]),
+            str(message["call"]),
+            message.get("batch", []),
+            call_seconds,
+            stop_on_error=bool(message.get("stop_on_error")),
+        )
+        send({"ok": values, "errors": errors})
         if sink.tell() > 1_000_000:
             sink.seek(0)
             sink.truncate()
 
 
-def _answer(namespace: dict[str, Any], name: str, args: list[Any], seconds: float) -> Any:
-    function = namespace.get(name)
+def _error_text(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _run_batch(
+    function: Any, name: str, batch: list[Any], seconds: float, *, stop_on_error: bool
+) -> tuple[list[Any], list[list[Any]]]:
+    """Call ``function(*args)`` for each args of ``batch``; (plain values, [index, error])."""
     if not callable(function):
-        return {"error": f"NameError: no function {name!r}"}
+        text = f"NameError: no function {name!r}"
+        return [None] * len(batch), [[index, text] for index in range(len(batch))]
+    values: list[Any] = []
+    errors: list[list[Any]] = []
+    monotonic = time.monotonic
+    _Alarm.seconds, _Alarm.deadline, _Alarm.in_batch = seconds, None, True
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return {"ok": _plain(function(*args))}
-    except BaseException as exc:
-        text = str(exc)
-        return {"error": f"{type(exc).__name__}: {text}" if text else type(exc).__name__}
+        for index, args in enumerate(batch):
+            if errors and stop_on_error:  # the rest are not run: they answer the same error
+                values.append(None)
+                errors.append([index, errors[0][1]])
+                continue
+            _Alarm.deadline = monotonic() + seconds
+            try:
+                value = function(*args)
+                values.append(value if type(value) in _ATOMS else _plain(value))
+            except BaseException as exc:  # the student's error (or the alarm) is this answer
+                values.append(None)
+                errors.append([index, _error_text(exc)])
+            _Alarm.deadline = None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _Alarm.in_batch, _Alarm.deadline = False, None
+    return values, errors
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
 
     [autograde]
     workers = 2
+    pin_cpus = true         # each worker and its sandbox share one CPU (Linux)
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ class CourseConfig:
 
     limits: Limits = Limits()
     workers: int = 2
+    #: Pin each grading worker, and the sandboxes it starts, to one CPU. A judge and its
+    #: sandbox take turns (a call, an answer, the next call), and a wake-up on another CPU
+    #: costs several times the work of a small batch; on one CPU the turn-taking is cheap.
+    pin_cpus: bool = True
 
 
 def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -91,10 +96,17 @@ def load_config(course: Path) -> CourseConfig:
             raise InputError(f"{path}: [sandbox] {name} must be a positive number")
         default = getattr(limits, name)
         limits = replace(limits, **{name: type(default)(value)})
-    workers = _section(data, "autograde", path).get("workers", CourseConfig.workers)
-    if not isinstance(workers, int) or workers < 1:
+    autograde = _section(data, "autograde", path)
+    unknown = sorted(set(autograde) - {"workers", "pin_cpus"})
+    if unknown:
+        raise InputError(f"{path}: unknown [autograde] settings: {', '.join(unknown)}")
+    workers = autograde.get("workers", CourseConfig.workers)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise InputError(f"{path}: [autograde] workers must be a positive integer")
-    return CourseConfig(limits=limits, workers=workers)
+    pin_cpus = autograde.get("pin_cpus", CourseConfig.pin_cpus)
+    if not isinstance(pin_cpus, bool):
+        raise InputError(f"{path}: [autograde] pin_cpus must be true or false")
+    return CourseConfig(limits=limits, workers=workers, pin_cpus=pin_cpus)
 
 
 def default_toml() -> str:
@@ -112,4 +124,5 @@ def default_toml() -> str:
         f"output_kb = {limits.output_kb}  # output the judge accepts from the sandbox\n"
         "\n[autograde]\n"
         f"workers = {CourseConfig.workers}\n"
+        "pin_cpus = true  # each worker and its sandbox share one CPU (Linux)\n"
     )

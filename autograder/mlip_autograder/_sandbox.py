@@ -11,17 +11,21 @@ size. Without bubblewrap (macOS, Windows) the child is an ordinary process with 
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pickle
 import select
 import shutil
 import signal
 import site
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from mlip_autograder._config import Limits
 
 __all__ = [
     "CHILD_SCRIPT",
+    "Answers",
     "ChildFailure",
     "Isolation",
     "SandboxedNotebook",
@@ -58,6 +63,60 @@ class ChildFailure(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind  # "timeout", "crash", "memory", "output"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """The child's answers to a batch: one value per call, and the failed calls' errors."""
+
+    values: list[Any]
+    errors: dict[int, str]  # call index -> "ValueError: ..." (its value is None)
+
+
+_PLAIN_TYPES = (type(None), bool, int, float, str)
+
+
+class _PlainPickler(pickle.Pickler):
+    """Pickles plain data only; numpy scalars become Python numbers, anything else fails.
+
+    The C pickler handles exact ``dict``/``list``/``tuple``/``str``/numbers itself and asks
+    :meth:`reducer_override` about every other object, so the check costs nothing on plain data.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, type) and obj in _PLAIN_TYPES:
+            return NotImplemented  # the class a converted scalar is rebuilt with
+        if isinstance(obj, _PLAIN_TYPES[1:]):  # a subclass (numpy.float64, IntEnum...)
+            base = next(kind for kind in _PLAIN_TYPES[1:] if isinstance(obj, kind))
+            return base, (base(obj),)
+        item = getattr(obj, "item", None)
+        if callable(item) and type(obj).__module__ == "numpy":
+            value = item()
+            if type(value) in _PLAIN_TYPES:
+                return type(value), (value,)
+        raise TypeError(f"not plain data: {type(obj).__name__}")
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    """A frame's payload: plain data pickled; a value that is not plain crosses as its repr."""
+    buffer = io.BytesIO()
+    try:
+        _PlainPickler(buffer, protocol=5).dump(message)
+    except (TypeError, pickle.PicklingError, RecursionError):
+        return pickle.dumps(_plain_or_repr(message), protocol=5)
+    return buffer.getvalue()
+
+
+def _plain_or_repr(value: Any, depth: int = 0) -> Any:
+    if type(value) in _PLAIN_TYPES:
+        return value
+    if isinstance(value, dict) and depth < 20:
+        return {str(key): _plain_or_repr(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple) and depth < 20:
+        return [_plain_or_repr(item, depth + 1) for item in value]
+    if isinstance(value, _PLAIN_TYPES[1:]):
+        return next(kind for kind in _PLAIN_TYPES[1:] if isinstance(value, kind))(value)
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -257,6 +316,7 @@ class SandboxedNotebook:
     _scratch: Path | None = None
     _buffer: bytes = b""
     _received: int = 0
+    _poller: Any = None
     _call_budget: float = 0.0
 
     def start(self) -> None:
@@ -337,22 +397,15 @@ class SandboxedNotebook:
         Raises ``RuntimeError`` when the student's function raised or returned something that is
         not plain data, :class:`ChildFailure` when the child died or used up its time.
         """
-        if self._process is None or self._process.poll() is not None:
-            raise ChildFailure("crash", "the sandboxed notebook process is no longer running")
-        started = time.monotonic()
-        deadline = started + min(self.limits.call_seconds + 1.0, max(self._call_budget, 0.0))
-        self._received = len(self._buffer)  # the output limit applies per answer from here on
-        self._send({"call": name, "args": args})
-        answer = self._receive(deadline, phase=f"calling {name}")
-        self._call_budget -= time.monotonic() - started
-        if "error" in answer:
-            raise RuntimeError(str(answer["error"]))
-        return answer.get("ok")
+        answers = self.call_many(name, [args])
+        if answers.errors:
+            raise RuntimeError(answers.errors[0])
+        return answers.values[0]
 
     def call_many(
-        self, calls: list[tuple[str, list[Any]]], *, stop_on_error: bool = False
-    ) -> list[dict[str, Any]]:
-        """Several calls in one message (run in order); each answer is ``{"ok"|"error": ...}``.
+        self, name: str, calls: Sequence[Sequence[Any]], *, stop_on_error: bool = False
+    ) -> Answers:
+        """``name(*args)`` for every args of ``calls``, in order, in one message each way.
 
         Limits count a batch as ``len(calls)`` calls: the child stops each call after
         ``call_seconds`` as usual, the judge waits at most ``call_seconds`` per call for the
@@ -362,25 +415,28 @@ class SandboxedNotebook:
         that hangs costs one ``call_seconds``, not one per call of the batch.
         Raises :class:`ChildFailure` when the child died or used up its time.
         """
-        if self._process is None or self._process.poll() is not None:
+        # returncode, not poll(): a child that died shows as a broken pipe or end of output,
+        # and this runs tens of thousands of times per submission
+        if self._process is None or self._process.returncode is not None:
             raise ChildFailure("crash", "the sandboxed notebook process is no longer running")
         count = max(len(calls), 1)
         started = time.monotonic()
         allowed = self.limits.call_seconds * count + 1.0
         deadline = started + min(allowed, max(self._call_budget, 0.0))
         self._received = len(self._buffer)
-        message: dict[str, Any] = {"call": [[name, args] for name, args in calls]}
-        if stop_on_error:
-            message["stop_on_error"] = True
-        self._send(message)
-        answers = self._receive(
-            deadline, phase="calling the notebook's functions", batch=True, calls=count
-        )
+        self._send({"call": name, "batch": calls, "stop_on_error": stop_on_error})
+        answer = self._receive(deadline, phase=f"calling {name}", calls=count)
         self._call_budget -= time.monotonic() - started
-        if not isinstance(answers, list) or len(answers) != len(calls):
+        values, errors = answer.get("ok"), answer.get("errors", [])
+        if not (isinstance(values, list) and isinstance(errors, list)) or len(values) != len(calls):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
-        return [answer if isinstance(answer, dict) else {"error": "garbled"} for answer in answers]
+        try:
+            failed = {int(index): str(text) for index, text in errors}
+        except (TypeError, ValueError):
+            self._kill()
+            raise ChildFailure("crash", "garbled answer from the sandbox") from None
+        return Answers(values, failed)
 
     def close(self) -> None:
         """Stop the child and delete the scratch copy."""
@@ -417,14 +473,20 @@ class SandboxedNotebook:
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self._process is not None and self._process.stdin is not None
+        payload = _encode(message)
+        frame = memoryview(struct.pack("<I", len(payload)) + payload)
+        fd = self._process.stdin.fileno()
         try:
-            self._process.stdin.write((json.dumps(message) + "\n").encode())
-            self._process.stdin.flush()
+            while frame:  # unbuffered: one system call per frame, short writes resumed
+                frame = frame[os.write(fd, frame) :]
         except OSError as error:
             raise self._death("sending to the sandbox") from error
 
-    def _receive(self, deadline: float, *, phase: str, batch: bool = False, calls: int = 1) -> Any:
+    def _receive(self, deadline: float, *, phase: str, calls: int = 1) -> dict[str, Any]:
         assert self._process is not None and self._process.stdout is not None
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(self._process.stdout.fileno(), select.POLLIN)
         fd = self._process.stdout.fileno()
         limit = self.limits.output_kb * 1024 * calls
         while b"\n" not in self._buffer:
@@ -433,8 +495,7 @@ class SandboxedNotebook:
                 self._kill()
                 where = self._where()
                 raise ChildFailure("timeout", f"time limit exceeded while {phase}{where}")
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
+            if not self._poller.poll(remaining * 1000):
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -454,7 +515,7 @@ class SandboxedNotebook:
         except ValueError as error:
             self._kill()
             raise ChildFailure("crash", f"garbled answer from the sandbox while {phase}") from error
-        if not isinstance(message, list if batch else dict):
+        if not isinstance(message, dict):
             self._kill()
             raise ChildFailure("crash", f"garbled answer from the sandbox while {phase}")
         return message

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -181,7 +182,13 @@ def autograde(
         progress(len(grades), total, f"autograding {assignment_id}")
     api = nbgrader_api(course) if pending else None
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    slots = context.Value("i", 0)
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_pin_worker,
+        initargs=(slots if config.pin_cpus else None,),
+    ) as pool:
         futures = {
             pool.submit(
                 grade_submission, str(course.root), assignment_id, name, force, allow_bubblewrap
@@ -205,6 +212,26 @@ def autograde(
     return AutogradeReport(
         assignment_id, isolation.kind, workers, ordered, time.monotonic() - started
     )
+
+
+def _pin_worker(slots: Any) -> None:
+    """Worker start-up: take the next worker slot and stay on that slot's CPU (None: don't).
+
+    The sandboxes this worker starts inherit the CPU. A judge and its sandbox take turns, so
+    sharing a CPU costs them nothing, while a wake-up on another CPU costs far more than a
+    small batch of calls (measured in the autograde benchmark). Where the system has no CPU
+    affinity (macOS, Windows) this does nothing.
+    """
+    if slots is None or not hasattr(os, "sched_setaffinity"):
+        return
+    with slots.get_lock():
+        index = int(slots.value)
+        slots.value += 1
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpus[index % len(cpus)]})
+    except OSError:  # a restricted container: grading works, only slower
+        pass
 
 
 def _record(

@@ -43,6 +43,10 @@ class SandboxProxy:
     that raises would otherwise cost one sandbox round trip per call).
     """
 
+    #: The check engine may hand over the system's own argument objects: they reach the student
+    #: only as plain copies decoded in the sandbox, never by reference.
+    sends_plain_copies = True
+
     def __init__(self, sandbox: SandboxedNotebook, name: str) -> None:
         self.sandbox = sandbox
         self.__name__ = name
@@ -71,27 +75,25 @@ class SandboxProxy:
         Fail-fast like single calls: the child stops the batch at the first failing call (the
         later slots repeat that failure), and once this scenario's function has failed, a batch
         fails at once without a round trip. For the sandbox's limits a batch counts as
-        ``len(calls)`` calls (see :meth:`SandboxedNotebook.call_many`).
+        ``len(calls)`` calls (see :meth:`SandboxedNotebook.call_many`). The arguments go as
+        they are: the sandbox's encoder sends plain copies (see ``sends_plain_copies``).
         """
         if not calls:
             return []
         if self.failed is None:
             try:
-                answers = self.sandbox.call_many(
-                    [(self.__name__, list(args)) for args in calls], stop_on_error=True
-                )
+                answers = self.sandbox.call_many(self.__name__, calls, stop_on_error=True)
             except ChildFailure as error:  # reported like a single call's: first slot, then fast
                 self.failed = (RuntimeError, str(error))
                 return [error, *(RuntimeError(str(error)) for _ in calls[1:])]
-            results: list[Any] = []
-            for answer in answers:
-                if "error" in answer:
-                    failure = _student_error(str(answer["error"]))
-                    if self.failed is None:
-                        self.failed = (type(failure), str(failure))
-                    results.append(failure)
-                else:
-                    results.append(answer.get("ok"))
+            if not answers.errors:
+                return answers.values
+            results: list[Any] = list(answers.values)
+            for index, text in sorted(answers.errors.items()):
+                failure = _student_error(text)
+                if self.failed is None:
+                    self.failed = (type(failure), str(failure))
+                results[index] = failure
             return results
         error_type, message = self.failed
         return [error_type(message) for _ in calls]

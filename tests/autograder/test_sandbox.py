@@ -72,13 +72,57 @@ def test_a_batch_counts_as_many_calls_for_the_time_limit() -> None:
     with _sandbox(_notebook(code), call_seconds=1.0) as sandbox:
         sandbox.start()
         # five calls of 0.3 s each take longer than one call's limit, not than five calls'
-        assert sandbox.call_many([("f", [x]) for x in (0, 1, 3, 4, 5)]) == [
-            {"ok": x} for x in (0, 1, 3, 4, 5)
-        ]
+        answers = sandbox.call_many("f", [[x] for x in (0, 1, 3, 4, 5)])
+        assert (answers.values, answers.errors) == ([0, 1, 3, 4, 5], {})
         answers = ScenarioProxies(sandbox, ["f"])["f"].many([(x,) for x in range(6)])
         assert answers[:2] == [0, 1]
         assert all("time limit" in str(answer) for answer in answers[2:])
         assert sandbox.call("f", [1]) == 1  # the sandbox still answers
+
+
+def test_arguments_cross_as_plain_copies() -> None:
+    """The judge's encoder sends plain data: numpy scalars as numbers, other objects as reprs."""
+    import pickle
+
+    import numpy as np
+    from mlip_autograder._sandbox import _encode
+
+    message = {"batch": [({"t": np.float64(1.5), "n": np.int64(3), "ok": np.bool_(True)},)]}
+    decoded = pickle.loads(_encode(message))
+    (state,) = decoded["batch"][0]
+    assert state == {"t": 1.5, "n": 3, "ok": True}
+    assert [type(value) for value in state.values()] == [float, int, bool]
+    odd = pickle.loads(_encode({"batch": [(object(), [1, 2])]}))
+    assert odd["batch"][0][0].startswith("<object object") and odd["batch"][0][1] == [1, 2]
+    with _sandbox(_notebook("def f(d):\n    d['seen'] = True\n    return sorted(d)")) as sandbox:
+        sandbox.start()
+        original = {"t": np.float64(2.0)}
+        assert sandbox.call("f", [original]) == ["seen", "t"]
+        assert original == {"t": 2.0}  # the student's function got a copy
+
+
+def test_workers_pin_themselves_to_distinct_cpus() -> None:
+    """Each grading worker (and the sandboxes it starts) stays on its own CPU."""
+    import multiprocessing
+    import os
+
+    from mlip_autograder.autograde import _pin_worker
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    cpus = sorted(before)
+    slots = multiprocessing.get_context("spawn").Value("i", 0)
+    chosen = []
+    try:
+        for _ in range(len(cpus) + 1):
+            _pin_worker(slots)
+            chosen.append(os.sched_getaffinity(0))
+            os.sched_setaffinity(0, before)
+    finally:
+        os.sched_setaffinity(0, before)
+    assert chosen[: len(cpus)] == [{cpu} for cpu in cpus]
+    assert chosen[len(cpus)] == {cpus[0]}  # more workers than CPUs: they share, in turn
 
 
 def test_objects_never_cross() -> None:
@@ -145,7 +189,15 @@ def test_course_settings(tmp_path: Path) -> None:
         default_toml().replace("memory_mb = 2048", "memory_mb = 512")
     )
     config = load_config(tmp_path)
-    assert config.limits.memory_mb == 512 and config.workers == 2
+    assert config.limits.memory_mb == 512 and config.workers == 2 and config.pin_cpus
+    (tmp_path / COURSE_TOML).write_text("[autograde]\npin_cpus = false\n")
+    assert not load_config(tmp_path).pin_cpus
+    (tmp_path / COURSE_TOML).write_text("[autograde]\npin_cpus = 1\n")
+    with pytest.raises(InputError, match="true or false"):
+        load_config(tmp_path)
+    (tmp_path / COURSE_TOML).write_text("[autograde]\nthreads = 4\n")
+    with pytest.raises(InputError, match="unknown"):
+        load_config(tmp_path)
     (tmp_path / COURSE_TOML).write_text("[sandbox]\nmemory = 5\n")
     with pytest.raises(InputError, match="unknown"):
         load_config(tmp_path)
