@@ -434,8 +434,10 @@ class SandboxedNotebook:
         try:
             failed = {int(index): str(text) for index, text in errors}
         except (TypeError, ValueError):
+            failed = {-1: ""}
+        if any(not 0 <= index < len(calls) for index in failed):
             self._kill()
-            raise ChildFailure("crash", "garbled answer from the sandbox") from None
+            raise ChildFailure("crash", "garbled answer from the sandbox")
         return Answers(values, failed)
 
     def close(self) -> None:
@@ -512,7 +514,7 @@ class SandboxedNotebook:
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             message = json.loads(line)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             self._kill()
             raise ChildFailure("crash", f"garbled answer from the sandbox while {phase}") from error
         if not isinstance(message, dict):

@@ -125,6 +125,28 @@ def test_workers_pin_themselves_to_distinct_cpus() -> None:
     assert chosen[len(cpus)] == {cpus[0]}  # more workers than CPUs: they share, in turn
 
 
+def test_forged_answers_are_a_crash_not_a_judge_error() -> None:
+    """Student code that writes its own protocol lines gets a crash verdict, nothing worse."""
+    from mlip_autograder._sandbox import ChildFailure
+
+    forged = '{"ok": [1], "errors": [[7, "IndexError"]]}'
+    code = (
+        "import os\n"
+        "def f():\n"
+        "    for fd in range(3, 10):  # the judge's pipe is one of these\n"
+        "        try:\n"
+        f"            os.write(fd, b'{forged}\\n')\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return 1"
+    )
+    with _sandbox(_notebook(code)) as sandbox:
+        sandbox.start()
+        with pytest.raises(ChildFailure, match="garbled") as failure:
+            sandbox.call("f", [])
+        assert failure.value.kind == "crash"
+
+
 def test_objects_never_cross() -> None:
     code = (
         "class Liar:\n    def __eq__(self, other):\n        return True\n"
