@@ -263,7 +263,7 @@ def doctor(course: CourseOption = None, json_output: JsonOption = False) -> None
     )
     console.print(f"sandbox probe: {report.probe}")
     console.print("limits: " + ", ".join(f"{k}={v}" for k, v in report.limits.items()))
-    console.print(f"workers: {report.workers}")
+    console.print(f"workers: {report.workers} ({report.cpus})")
     console.print("versions: " + ", ".join(f"{k} {v}" for k, v in report.versions.items()))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class DoctorReport:
     limits: dict[str, Any]
     workers: int
     versions: dict[str, str]
+    cpus: str = ""  # how grading workers use the CPUs (pinning)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,7 @@ class DoctorReport:
             "probe": self.probe,
             "limits": self.limits,
             "workers": self.workers,
+            "cpus": self.cpus,
             "versions": self.versions,
         }
 
@@ -91,5 +94,20 @@ def doctor(*, course: Path | None = None) -> DoctorReport:
     versions["bubblewrap"] = isolation.bwrap or "not found"
     versions["platform"] = f"{platform.system()} {platform.release()} ({sys.platform})"
     return DoctorReport(
-        isolation.to_dict(), probe, config.limits.to_dict(), config.workers, versions
+        isolation.to_dict(),
+        probe,
+        config.limits.to_dict(),
+        config.workers,
+        versions,
+        _cpus(pin=config.pin_cpus),
     )
+
+
+def _cpus(*, pin: bool) -> str:
+    """Whether workers are pinned to CPUs here, and to how many."""
+    if not hasattr(os, "sched_getaffinity"):
+        return "workers are not pinned (no CPU affinity on this system)"
+    count = len(os.sched_getaffinity(0))
+    if not pin:
+        return f"workers are not pinned (pin_cpus = false); {count} CPU(s) available"
+    return f"each worker and its sandbox share one CPU, in turn over {count} CPU(s)"

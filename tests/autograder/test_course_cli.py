@@ -59,6 +59,8 @@ def test_doctor_reports_isolation(capsys: pytest.CaptureFixture[str]) -> None:
         assert report["probe"]["system"] == "read-only"
         assert report["probe"]["judge_visible"] is False
     assert report["versions"]["nbgrader"].startswith("0.9")
+    if hasattr(os, "sched_getaffinity"):  # the default course settings pin workers
+        assert report["cpus"].startswith("each worker and its sandbox share one CPU")
 
 
 @pytest.mark.slow

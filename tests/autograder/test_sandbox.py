@@ -112,6 +112,11 @@ def test_workers_pin_themselves_to_distinct_cpus() -> None:
         pytest.skip("no CPU affinity on this system")
     before = os.sched_getaffinity(0)
     cpus = sorted(before)
+    try:
+        os.sched_setaffinity(0, {cpus[0]})
+    except OSError:
+        pytest.skip("this container does not allow changing CPU affinity")
+    os.sched_setaffinity(0, before)
     slots = multiprocessing.get_context("spawn").Value("i", 0)
     chosen = []
     try:
