@@ -164,3 +164,35 @@ def test_public_monitoring_streams_are_unchanged_without_seed_or_lead_in() -> No
     assert moved.seed == 4242
     assert moved.segments[0].sessions == round(spec.segments[0].sessions * 1.5)
     assert moved.segments[1:] == spec.segments[1:]
+
+
+#: Secrets on which the requirements-toaster reference used to lose points (its ASM3 did not
+#: cover a stuck infrared thermometer), found by drawing random secrets.
+FORMER_LOSSES = ["6513270e269e0d37f2a74de452e6b438", "d23f0824128b2f330c5c7fd0a6a3a450"]
+
+
+@pytest.mark.parametrize("secret", FORMER_LOSSES)
+def test_requirements_reference_earns_hidden_points_on_other_secrets(secret: str) -> None:
+    """The instructor's solution is the yardstick: a hidden check must not fail it."""
+    import contextlib
+    import io
+
+    from mlip_autograder.hidden import HIDDEN_FAMILIES, hidden_check
+
+    from mlip.checks import run_check
+    from mlip.systems import get_system
+
+    assignment_id = "requirements-toaster"
+    source = json.loads((ROOT / "assignments" / assignment_id / "requirements.ipynb").read_text())
+    namespace: dict[str, Any] = {}
+    with contextlib.redirect_stdout(io.StringIO()):  # the explore cells print their runs
+        for cell in source["cells"]:
+            graded = cell["metadata"].get("nbgrader", {}).get("grade")
+            if cell["cell_type"] == "code" and not graded:
+                exec("".join(cell["source"]), namespace)  # trusted: the instructor's source
+    system = get_system("toaster")
+    for family in (f for f in HIDDEN_FAMILIES if f.assignment == assignment_id):
+        check = hidden_check(assignment_id, family.name, secret=secret)
+        functions = {spec.name: namespace[spec.name] for spec in check.extensions}
+        result = run_check(check, functions, system=system)
+        assert result.passed, (family.name, result.message)
