@@ -166,13 +166,20 @@ def test_public_monitoring_streams_are_unchanged_without_seed_or_lead_in() -> No
     assert moved.segments[1:] == spec.segments[1:]
 
 
-#: Secrets on which the requirements-toaster reference used to lose points (its ASM3 did not
-#: cover a stuck infrared thermometer), found by drawing random secrets.
-FORMER_LOSSES = ["6513270e269e0d37f2a74de452e6b438", "d23f0824128b2f330c5c7fd0a6a3a450"]
+#: Secrets on which a reference solution used to lose hidden points, found by drawing random
+#: secrets: requirements-toaster's ASM3 did not cover a stuck infrared thermometer; the
+#: guards-toaster heating guard trusted the model on far too thick slices and fell back to
+#: long heating times when the model failed (a fire with a dead smoke sensor and unseen bread).
+FORMER_LOSSES = [
+    ("requirements-toaster", "6513270e269e0d37f2a74de452e6b438"),
+    ("requirements-toaster", "d23f0824128b2f330c5c7fd0a6a3a450"),
+    ("guards-toaster", "b2221a58008a05a6c4647159c324c985"),
+    ("guards-toaster", "571d18df223c420d2811fc4aa374cfe9"),
+]
 
 
-@pytest.mark.parametrize("secret", FORMER_LOSSES)
-def test_requirements_reference_earns_hidden_points_on_other_secrets(secret: str) -> None:
+@pytest.mark.parametrize(("assignment_id", "secret"), FORMER_LOSSES)
+def test_reference_earns_hidden_points_on_other_secrets(assignment_id: str, secret: str) -> None:
     """The instructor's solution is the yardstick: a hidden check must not fail it."""
     import contextlib
     import io
@@ -182,15 +189,15 @@ def test_requirements_reference_earns_hidden_points_on_other_secrets(secret: str
     from mlip.checks import run_check
     from mlip.systems import get_system
 
-    assignment_id = "requirements-toaster"
-    source = json.loads((ROOT / "assignments" / assignment_id / "requirements.ipynb").read_text())
+    (path,) = (ROOT / "assignments" / assignment_id).glob("*.ipynb")
+    source = json.loads(path.read_text())
     namespace: dict[str, Any] = {}
     with contextlib.redirect_stdout(io.StringIO()):  # the explore cells print their runs
         for cell in source["cells"]:
             graded = cell["metadata"].get("nbgrader", {}).get("grade")
             if cell["cell_type"] == "code" and not graded:
                 exec("".join(cell["source"]), namespace)  # trusted: the instructor's source
-    system = get_system("toaster")
+    system = get_system(assignment_id.split("-", 1)[1])
     for family in (f for f in HIDDEN_FAMILIES if f.assignment == assignment_id):
         check = hidden_check(assignment_id, family.name, secret=secret)
         functions = {spec.name: namespace[spec.name] for spec in check.extensions}
