@@ -89,12 +89,10 @@ _ATOMS = frozenset({type(None), bool, int, float, str})
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
-    if type(value) in _ATOMS:  # the common answer: a bool or a float, returned as it is
+    if type(value) in _ATOMS and depth <= 20:  # the common answer: a bool or a float
         return value
     if depth > 20:
         raise TypeError("value is nested too deeply")
-    if value is None or type(value) in (bool, str):
-        return value
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, int):

@@ -25,11 +25,12 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlip.checks import plain
 from mlip_autograder._config import Limits
 
 __all__ = [
@@ -73,28 +74,23 @@ class Answers:
     errors: dict[int, str]  # call index -> "ValueError: ..." (its value is None)
 
 
-_PLAIN_TYPES = (type(None), bool, int, float, str)
+#: Classes a converted value is rebuilt with (pickled by reference, like any class).
+_REBUILT_WITH = frozenset({bool, int, float, str, dict, list})
 
 
 class _PlainPickler(pickle.Pickler):
-    """Pickles plain data only; numpy scalars become Python numbers, anything else fails.
+    """Pickles plain data only: other values go through the check engine's ``plain``.
 
     The C pickler handles exact ``dict``/``list``/``tuple``/``str``/numbers itself and asks
-    :meth:`reducer_override` about every other object, so the check costs nothing on plain data.
+    :meth:`reducer_override` about every other object, so the check costs nothing on plain data;
+    a numpy scalar or an ``int`` subclass becomes its Python value, anything else raises.
     """
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, type) and obj in _PLAIN_TYPES:
-            return NotImplemented  # the class a converted scalar is rebuilt with
-        if isinstance(obj, _PLAIN_TYPES[1:]):  # a subclass (numpy.float64, IntEnum...)
-            base = next(kind for kind in _PLAIN_TYPES[1:] if isinstance(obj, kind))
-            return base, (base(obj),)
-        item = getattr(obj, "item", None)
-        if callable(item) and type(obj).__module__ == "numpy":
-            value = item()
-            if type(value) in _PLAIN_TYPES:
-                return type(value), (value,)
-        raise TypeError(f"not plain data: {type(obj).__name__}")
+        if isinstance(obj, type) and obj in _REBUILT_WITH:
+            return NotImplemented
+        value = plain(obj)  # TypeError for anything that is not plain data
+        return type(value), (value,)
 
 
 def _encode(message: dict[str, Any]) -> bytes:
@@ -108,14 +104,15 @@ def _encode(message: dict[str, Any]) -> bytes:
 
 
 def _plain_or_repr(value: Any, depth: int = 0) -> Any:
-    if type(value) in _PLAIN_TYPES:
-        return value
-    if isinstance(value, dict) and depth < 20:
+    """``plain(value)``, except that a part which is not plain data becomes its repr."""
+    try:
+        return plain(value)
+    except TypeError:
+        pass
+    if isinstance(value, Mapping) and depth < 20:
         return {str(key): _plain_or_repr(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple) and depth < 20:
         return [_plain_or_repr(item, depth + 1) for item in value]
-    if isinstance(value, _PLAIN_TYPES[1:]):
-        return next(kind for kind in _PLAIN_TYPES[1:] if isinstance(value, kind))(value)
     return repr(value)
 
 
@@ -434,8 +431,8 @@ class SandboxedNotebook:
         try:
             failed = {int(index): str(text) for index, text in errors}
         except (TypeError, ValueError):
-            failed = {-1: ""}
-        if any(not 0 <= index < len(calls) for index in failed):
+            failed = None
+        if failed is None or any(not 0 <= index < len(calls) for index in failed):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
         return Answers(values, failed)
