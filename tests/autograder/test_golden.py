@@ -82,7 +82,8 @@ def test_gradebook_holds_every_score(graded_class: tuple[Any, Any]) -> None:
 def test_partial_credit_is_fractional(graded_class: tuple[Any, Any]) -> None:
     course, _ = graded_class
     hidden = _stored_checks(course, "partial")["hidden-chaos-seeds"]
-    assert 0.0 < hidden < 3.0
+    stored = course.results / ASSIGNMENT / "partial" / "guards.json"
+    assert 0.0 < hidden < 3.0, stored.read_text(encoding="utf-8")[:3000]
 
 
 @pytest.mark.slow
