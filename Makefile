@@ -17,6 +17,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml $(wildcard autograder/pyproject.toml) | $(BIN)/python
 	$(PIP) install "torch==2.13.0"
+	$(PIP) uninstall -y -q mlip 2>/dev/null || true  # the distribution's name before mlip-kit
 	$(PIP) install -e ".[dev]"
 	if [ -f autograder/pyproject.toml ]; then $(PIP) install -e ./autograder; fi
 	touch $(STAMP)

@@ -3,6 +3,7 @@
 A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py``::
 
     [sandbox]
+    isolation = "bubblewrap"  # a jail is required; "none" grades without one (labelled so)
     wall_seconds = 120      # notebook run in the sandbox; again for all calls by the judge
     cell_seconds = 60       # one cell
     call_seconds = 5        # one call of a student's function by the judge
@@ -67,6 +68,13 @@ class CourseConfig:
     #: sandbox take turns (a call, an answer, the next call), and a wake-up on another CPU
     #: costs several times the work of a small batch; on one CPU the turn-taking is cheap.
     pin_cpus: bool = True
+    #: ``"bubblewrap"``: grading needs a working jail and refuses without one (fails closed).
+    #: ``"none"``: the course explicitly grades without isolation; every report says so.
+    isolation: str = "bubblewrap"
+
+
+#: The values of ``[sandbox] isolation``.
+ISOLATION_SETTINGS = ("bubblewrap", "none")
 
 
 def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -85,7 +93,13 @@ def load_config(course: Path) -> CourseConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise InputError(f"{path}: cannot read course settings ({error})") from error
-    sandbox = _section(data, "sandbox", path)
+    sandbox = dict(_section(data, "sandbox", path))
+    isolation = sandbox.pop("isolation", CourseConfig.isolation)
+    if isolation not in ISOLATION_SETTINGS:
+        raise InputError(
+            f"{path}: [sandbox] isolation must be one of: "
+            + ", ".join(f'"{value}"' for value in ISOLATION_SETTINGS)
+        )
     known = {field.name: field.type for field in fields(Limits)}
     unknown = sorted(set(sandbox) - set(known))
     if unknown:
@@ -106,7 +120,7 @@ def load_config(course: Path) -> CourseConfig:
     pin_cpus = autograde.get("pin_cpus", CourseConfig.pin_cpus)
     if not isinstance(pin_cpus, bool):
         raise InputError(f"{path}: [autograde] pin_cpus must be true or false")
-    return CourseConfig(limits=limits, workers=workers, pin_cpus=pin_cpus)
+    return CourseConfig(limits=limits, workers=workers, pin_cpus=pin_cpus, isolation=isolation)
 
 
 def default_toml() -> str:
@@ -115,6 +129,7 @@ def default_toml() -> str:
     return (
         "# Settings of the mlip autograder for this course.\n"
         "[sandbox]\n"
+        'isolation = "bubblewrap"  # required jail; "none" grades WITHOUT isolation (labelled)\n'
         f"wall_seconds = {limits.wall_seconds:g}  # notebook run; again for all judge calls\n"
         f"cell_seconds = {limits.cell_seconds:g}  # one notebook cell\n"
         f"call_seconds = {limits.call_seconds:g}  # one call of a student's function\n"

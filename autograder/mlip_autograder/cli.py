@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from mlip.cli._output import console, err_console, print_json, progress_bar
+from mlip.errors import ExitCode
 
 app = typer.Typer(
     name="course",
@@ -149,11 +150,20 @@ def autograde(
     _render_grades(report)
 
 
+def _isolation_words(isolation: str) -> str:
+    """A jail by name; grading without one in bold red, so nobody misses it."""
+    from mlip_autograder._sandbox import WITHOUT_ISOLATION
+
+    if isolation == WITHOUT_ISOLATION:
+        return f"[bold red]{WITHOUT_ISOLATION}[/]"
+    return f"{isolation} isolation"
+
+
 def _render_grades(report: Any) -> None:
     from rich.table import Table
 
     table = Table(
-        title=f"{report.assignment}: autograded ({report.isolation} isolation, "
+        title=f"{report.assignment}: autograded ({_isolation_words(report.isolation)}, "
         f"{report.workers} worker(s), {report.seconds:.1f} s)",
         title_justify="left",
     )
@@ -222,6 +232,11 @@ def _render_report(report: Any) -> None:
     for row in report.rows:
         table.add_row(row["assignment"], row["student"], f"{row['score']:g}/{row['max_score']:g}")
     console.print(table)
+    if report.without_isolation:
+        console.print(
+            f"[bold red]{len(report.without_isolation)} submission(s) graded without "
+            'isolation[/] (the course set isolation = "none")'
+        )
     rates = Table(title="checks", title_justify="left")
     for column in ("assignment", "check", "kind", "pass rate", "mean points"):
         rates.add_column(column)
@@ -256,15 +271,20 @@ def doctor(course: CourseOption = None, json_output: JsonOption = False) -> None
     report = run_doctor(course=folder)
     if json_output:
         print_json(report.to_dict())
-        return
-    colour = "green" if report.isolation["kind"] == "bubblewrap" else "yellow"
-    console.print(
-        f"isolation: [{colour}]{report.isolation['kind']}[/] - {report.isolation['detail']}"
-    )
-    console.print(f"sandbox probe: {report.probe}")
-    console.print("limits: " + ", ".join(f"{k}={v}" for k, v in report.limits.items()))
-    console.print(f"workers: {report.workers} ({report.cpus})")
-    console.print("versions: " + ", ".join(f"{k} {v}" for k, v in report.versions.items()))
+    else:
+        colour = "green" if report.isolation["jailed"] else "red"
+        console.print(
+            f"isolation: [{colour}]{report.isolation['kind']}[/] - {report.isolation['detail']}"
+        )
+        console.print(f"course asks for: {report.requested}")
+        console.print(f"sandbox probe: {report.probe}")
+        console.print("limits: " + ", ".join(f"{k}={v}" for k, v in report.limits.items()))
+        console.print(f"workers: {report.workers} ({report.cpus})")
+        console.print("versions: " + ", ".join(f"{k} {v}" for k, v in report.versions.items()))
+        for problem in report.problems:
+            console.print(f"[red]problem:[/] {problem}")
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.CHECKS_FAILED))
 
 
 @app.command("demo")

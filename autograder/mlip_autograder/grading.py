@@ -62,7 +62,6 @@ def grade_notebook(
     notebook_name: str,
     sanitized: Any = None,
     force: bool = False,
-    allow_bubblewrap: bool = True,
 ) -> JudgeReport:
     """The judge's report for ``submitted/STUDENT/ASSIGNMENT/NOTEBOOK.ipynb``.
 
@@ -81,7 +80,7 @@ def grade_notebook(
     ):
         return JudgeReport.from_dict(stored["report"])
     config = load_config(root)
-    isolation = detect_isolation(allow_bubblewrap=allow_bubblewrap)
+    isolation = detect_isolation(setting=config.isolation)
     try:
         if sanitized is not None:
             notebook = json.loads(json.dumps(sanitized))
@@ -120,16 +119,11 @@ def grade_notebook(
     return report
 
 
-def grade_submission(
-    root: str, assignment_id: str, student: str, force: bool, allow_bubblewrap: bool
-) -> dict[str, Any]:
+def grade_submission(root: str, assignment_id: str, student: str, force: bool) -> dict[str, Any]:
     """Worker entry point: judge every notebook of one submission; returns a plain summary.
 
     Never raises: a problem becomes that submission's recorded status and reason.
     """
-    import warnings
-
-    warnings.simplefilter("ignore", RuntimeWarning)  # the parent warns about isolation once
     course_root = Path(root)
     notebooks = sorted(
         path.stem for path in (course_root / "source" / assignment_id).glob("*.ipynb")
@@ -145,7 +139,6 @@ def grade_submission(
                 student=student,
                 notebook_name=name,
                 force=force,
-                allow_bubblewrap=allow_bubblewrap,
             )
         except Exception as error:  # a judge bug must not stop the batch
             report = invalid_report(f"grading failed: {type(error).__name__}: {error}")

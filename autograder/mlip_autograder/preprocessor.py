@@ -22,6 +22,14 @@ from traitlets import Unicode
 __all__ = ["JudgePreprocessor", "apply_report", "register"]
 
 
+#: The note that opens the autograded notebook (and so the feedback page) when the student's code
+#: ran outside a jail because the course opted out.
+UNJAILED_NOTE = (
+    '**Graded without isolation.** This course grades with `isolation = "none"`: the code '
+    "in this notebook ran as an ordinary process, not in the autograder's jail."
+)
+
+
 def apply_report(nb: Any, report: Any) -> None:
     """Write the judge's outputs into the notebook's cells (matched by index)."""
     count = 0
@@ -35,6 +43,10 @@ def apply_report(nb: Any, report: Any) -> None:
         for output in cell.outputs:
             if output.output_type == "execute_result":
                 output.execution_count = count
+    if report.isolation == "process":
+        from nbformat.v4 import new_markdown_cell
+
+        nb.cells.insert(0, new_markdown_cell(UNJAILED_NOTE))
 
 
 class JudgePreprocessor(NbGraderPreprocessor):

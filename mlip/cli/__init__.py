@@ -54,7 +54,7 @@ def _course_missing() -> None:
     """Instructor commands (needs the autograder distribution)."""
     raise MlipError(
         "'mlip course' is part of the instructor distribution; install it with "
-        "`pip install ./autograder` from the course kit's repository"
+        "`pip install mlip-autograder` (or a wheel your course gives you)"
     )
 
 

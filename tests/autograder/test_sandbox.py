@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -192,17 +191,13 @@ def test_function_that_hangs_when_called_times_out() -> None:
         assert failure.value.kind == "timeout"
 
 
-def test_process_isolation_fallback_still_runs_and_warns() -> None:
+def test_opted_out_course_runs_as_plain_processes_labelled_so() -> None:
     from mlip_autograder._config import Limits
-    from mlip_autograder._sandbox import SandboxedNotebook, _isolation_cache, detect_isolation
+    from mlip_autograder._sandbox import WITHOUT_ISOLATION, SandboxedNotebook, detect_isolation
 
-    _isolation_cache.pop(False, None)
-    with pytest.warns(RuntimeWarning, match="NOT jailed"):
-        isolation = detect_isolation(allow_bubblewrap=False)
-    assert isolation.kind == "process"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert detect_isolation(allow_bubblewrap=False) is isolation  # warns once
+    isolation = detect_isolation(setting="none")
+    assert isolation.kind == "process" and not isolation.jailed
+    assert isolation.label == WITHOUT_ISOLATION == "graded without isolation"
     sandbox = SandboxedNotebook(_notebook("x = 41", "x + 1"), Limits(wall_seconds=20), isolation)
     with sandbox:
         sandbox.start()
@@ -230,6 +225,12 @@ def test_course_settings(tmp_path: Path) -> None:
         load_config(tmp_path)
     (tmp_path / COURSE_TOML).write_text("[sandbox]\nwall_seconds = -1\n")
     with pytest.raises(InputError, match="positive"):
+        load_config(tmp_path)
+    assert config.isolation == "bubblewrap"  # the default demands a jail
+    (tmp_path / COURSE_TOML).write_text('[sandbox]\nisolation = "none"\n')
+    assert load_config(tmp_path).isolation == "none"
+    (tmp_path / COURSE_TOML).write_text('[sandbox]\nisolation = "process"\n')
+    with pytest.raises(InputError, match='isolation must be one of: "bubblewrap", "none"'):
         load_config(tmp_path)
 
 
