@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.mlip-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck unit docs bench clean venv
+.PHONY: demo test lint typecheck unit docs bench clean venv wheels
 
 venv: $(STAMP)
 
@@ -44,6 +44,11 @@ test: lint typecheck unit
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# Both distributions as wheels in dist/ (the instructor wheel carries the nbgrader sources).
+wheels: $(STAMP)
+	$(BIN)/python -m build --wheel --no-isolation --skip-dependency-check --outdir dist .
+	$(BIN)/python -m build --wheel --no-isolation --skip-dependency-check --outdir dist autograder
 
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done

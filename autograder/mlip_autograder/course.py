@@ -132,7 +132,11 @@ def find_course(path: Path | None = None) -> Course:
 
 
 def default_sources() -> Path:
-    """Where the kit's nbgrader sources live: ``assignments/`` of the repository."""
+    """Where the kit's nbgrader sources live: inside the installed wheel (``sources/``, copied
+    from ``assignments/`` at build time), or ``assignments/`` of a developer checkout."""
+    packaged = Path(__file__).resolve().with_name("sources")
+    if packaged.is_dir():
+        return packaged
     import mlip
 
     return Path(mlip.__file__).resolve().parent.parent / "assignments"
