@@ -198,31 +198,31 @@ def _bwrap_version(bwrap: str) -> str | None:
     return words[-1] if printed.returncode == 0 and words else None
 
 
-def userns_restriction() -> str | None:
+def userns_restriction(sysctl: Path = Path("/proc/sys")) -> str | None:
     """Why unprivileged user namespaces (which bubblewrap needs without root) are blocked here,
     with the fix; ``None`` when nothing blocks them or we run as root (no user namespace used)."""
-    if _is_root():
+    if _is_root() and sysctl == Path("/proc/sys"):
         return None
     knobs = {
-        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": (
+        "kernel/apparmor_restrict_unprivileged_userns": (
             "1",
             "AppArmor restricts unprivileged user namespaces (Ubuntu 23.10+): run "
             "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0` or add an AppArmor "
             "profile for bwrap (see the instructor guide)",
         ),
-        "/proc/sys/kernel/unprivileged_userns_clone": (
+        "kernel/unprivileged_userns_clone": (
             "0",
             "unprivileged user namespaces are disabled: run "
             "`sudo sysctl kernel.unprivileged_userns_clone=1`",
         ),
-        "/proc/sys/user/max_user_namespaces": (
+        "user/max_user_namespaces": (
             "0",
             "user namespaces are disabled: run `sudo sysctl user.max_user_namespaces=15000`",
         ),
     }
     for path, (blocked, fix) in knobs.items():
         try:
-            if Path(path).read_text().strip() == blocked:
+            if (sysctl / path).read_text().strip() == blocked:
                 return fix
         except OSError:
             continue

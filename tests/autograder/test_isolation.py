@@ -85,6 +85,19 @@ def test_no_working_jail_refuses_in_one_line(
     assert detect_isolation(setting="none").kind == "process"  # the explicit opt-out
 
 
+def test_blocked_user_namespaces_are_named_with_their_fix(tmp_path: Path) -> None:
+    from mlip_autograder._sandbox import userns_restriction
+
+    (tmp_path / "kernel").mkdir()
+    knob = tmp_path / "kernel" / "apparmor_restrict_unprivileged_userns"
+    knob.write_text("0\n")
+    assert userns_restriction(tmp_path) is None
+    knob.write_text("1\n")  # Ubuntu 24.04's default
+    message = userns_restriction(tmp_path)
+    assert message is not None and "AppArmor" in message
+    assert "kernel.apparmor_restrict_unprivileged_userns=0" in message
+
+
 @pytest.fixture(scope="module")
 def small_class(tmp_path_factory: pytest.TempPathFactory) -> object:
     """A reference and a submission that reads instructor files; not graded yet."""
