@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -54,33 +53,6 @@ def _find_links(dist: Path) -> str:
         )
         configured = asked.stdout.strip() if asked.returncode == 0 else ""
     return " ".join(part for part in (str(dist), configured) if part)
-
-
-def _build_wheels(dist: Path, scratch: Path) -> list[Path]:
-    """Both wheels, built from a copy of the checkout (the build writes no file into it)."""
-    tree = scratch / "src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "sources")
-    for name in ("mlip", "autograder", "assignments"):
-        shutil.copytree(ROOT / name, tree / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, tree / name)
-    for project in (tree, tree / "autograder"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "build",
-                "--wheel",
-                "--no-isolation",
-                "--skip-dependency-check",
-                "--outdir",
-                str(dist),
-                str(project),
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return sorted(dist.glob("*.whl"))
 
 
 def _class_export(path: Path) -> None:
@@ -154,11 +126,13 @@ def _run_block(lines: list[str], cwd: Path, env: dict[str, str]) -> tuple[list[i
 
 
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Wheels built, a fresh venv outside the checkout, both README blocks run in it."""
+def installed(
+    tmp_path_factory: pytest.TempPathFactory, built_wheels: dict[str, Path]
+) -> dict[str, Any]:
+    """A fresh venv outside the checkout, both README blocks run in it with our wheels."""
     scratch = tmp_path_factory.mktemp("install")
-    dist = scratch / "dist"
-    wheels = _build_wheels(dist, scratch)
+    wheels = sorted(built_wheels.values())
+    dist = wheels[0].parent
     venv = scratch / "venv"
     base_python = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base_python, "-m", "venv", str(venv)], check=True)
