@@ -91,3 +91,25 @@ def test_usage_errors_are_one_line_exit_2(
     assert main(["submit", str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.count("not valid notebook JSON") == 2 and "Traceback" not in err
+
+
+def test_new_accepts_the_id_that_assignments_list_prints(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    created = runner.invoke(app, ["new", "guards-tax", "--dir", str(folder), "--json"])
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["assignment"] == "guards-tax"
+
+
+def test_new_force_names_the_backup_of_a_solved_notebook(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    assert main(["new", "guards", "--system", "tax", "--dir", str(folder)]) == 0
+    shutil.copyfile(ROOT / "assignments" / "guards-tax" / "guards.ipynb", folder / "guards.ipynb")
+    again = runner.invoke(
+        app, ["new", "guards", "--system", "tax", "--dir", str(folder), "--force"]
+    )
+    assert again.exit_code == 0, again.output
+    backups = sorted(folder.glob("guards.ipynb.bak-*"))
+    assert len(backups) == 1
+    assert backups[0].name in again.output.replace("\n", "")
+    solution = (ROOT / "assignments" / "guards-tax" / "guards.ipynb").read_text()
+    assert backups[0].read_text() == solution
