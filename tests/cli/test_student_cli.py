@@ -113,3 +113,52 @@ def test_new_force_names_the_backup_of_a_solved_notebook(tmp_path: Path) -> None
     assert backups[0].name in again.output.replace("\n", "")
     solution = (ROOT / "assignments" / "guards-tax" / "guards.ipynb").read_text()
     assert backups[0].read_text() == solution
+
+
+def _break_cell(folder: Path, grade_id: str, source: str) -> None:
+    path = folder / "guards.ipynb"
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            cell["source"] = source
+    path.write_text(json.dumps(notebook))
+
+
+def test_check_shows_the_table_when_a_cell_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failing cell is exit 1 with the table of what did run, not exit 2 with nothing."""
+    folder = tmp_path / "p"
+    assert main(["new", "guards-tax", "--dir", str(folder)]) == 0
+    shutil.copyfile(ROOT / "assignments" / "guards-tax" / "guards.ipynb", folder / "guards.ipynb")
+    _break_cell(folder, "advice-guard", "undefined_name\n")
+    capsys.readouterr()
+    assert main(["check", str(folder)]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "problem: cell" in out and "raised NameError" in out
+    assert "PASS" in out and "keeps-revenue" in out  # the checks that do not need it still pass
+    assert "did not finish" in out
+
+
+def test_check_progress_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    import mlip.cli._output as output
+    import mlip.cli.check as check_command
+
+    folder = tmp_path / "p"
+    assert main(["new", "guards-tax", "--dir", str(folder)]) == 0
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(output, "err_console", terminal)
+    monkeypatch.setattr(check_command, "err_console", terminal)
+    capsys.readouterr()
+    assert main(["check", str(folder), "--json"]) == 1
+    assert screen.getvalue() == ""  # never with --json
+    json.loads(capsys.readouterr().out)
+    assert main(["check", str(folder)]) == 1
+    assert "running check '" in screen.getvalue()
