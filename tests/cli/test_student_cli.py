@@ -162,3 +162,26 @@ def test_check_progress_on_a_terminal_only(
     json.loads(capsys.readouterr().out)
     assert main(["check", str(folder)]) == 1
     assert "running check '" in screen.getvalue()
+
+
+def test_assignments_list_prints_whole_chapter_urls_at_80_columns() -> None:
+    from mlip.assignments import ASSIGNMENTS
+
+    table = runner.invoke(app, ["assignments", "list"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines if "https://" not in line) <= 80
+    for assignment in ASSIGNMENTS:
+        assert any(line.endswith(assignment.chapter.url) for line in lines), assignment.id
+
+
+def test_check_in_a_folder_of_projects_lists_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("guards-tax", "guards-toaster"):
+        assert main(["new", name, "--dir", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(tmp_path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "holds 2" in err and "guards-tax" in err and "guards-toaster" in err
+    assert f"mlip check {tmp_path / 'guards-tax'}" in err
