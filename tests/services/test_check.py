@@ -178,3 +178,24 @@ def test_progress_names_each_check_and_counts_its_scenarios(project: Path) -> No
     assert any(d.startswith("running cell ") for d in descriptions)
     assert all(0 <= done <= total for done, total, _ in seen)
     assert report.results
+
+
+def test_waiting_is_not_charged_to_the_cpu_budget_but_a_wait_forever_is_stopped(
+    project: Path,
+) -> None:
+    """A busy machine stretches wall time, not CPU time: only the wall limit (10x) applies."""
+    edit(project, lambda nb: nb["cells"].insert(1, code_cell("import time\ntime.sleep(1.5)\n")))
+    edit(project, lambda nb: nb["cells"].insert(2, code_cell("import time\ntime.sleep(1000)\n")))
+    report = check_project(directory=project, timeout=0.5)
+    assert len(report.problems) == 1, report.problems  # only the endless wait
+    assert "stopped after 5 s of wall time" in report.problems[0]
+    assert "slow machine or a loop" in report.problems[0]
+
+
+def test_a_process_that_dies_keeps_what_finished(project: Path) -> None:
+    edit(project, lambda nb: nb["cells"].append(code_cell("import os\nos._exit(3)\n")))
+    report = check_project(directory=project)
+    assert any("process died while running cell" in problem for problem in report.problems)
+    statuses = {outcome.status for outcome in report.outcomes}
+    assert "not run" in statuses and not report.passed
+    assert any(o.result.check.startswith("test-") for o in report.outcomes)  # tests that ran
