@@ -54,9 +54,10 @@ def load_project(directory: Path) -> Project:
         inside = projects_in(directory)
         if inside:
             listing = ", ".join(str(path) for path in inside)
+            plural = "s" if len(inside) > 1 else ""
             raise InputError(
-                f"{directory} is not an mlip assignment project but holds {len(inside)}: "
-                f"{listing}; pass one, e.g. `mlip check {inside[0]}`"
+                f"{directory} is not an mlip assignment project; it holds {len(inside)} "
+                f"project{plural}: {listing}; pass one, e.g. `mlip check {inside[0]}`"
             )
         raise InputError(
             f"{directory} is not an mlip assignment project (no {MARKER_NAME}); "

@@ -128,5 +128,7 @@ def test_failing_public_checks_warn_but_the_zip_is_written(project: Path) -> Non
 def test_a_folder_of_projects_lists_them(tmp_path: Path) -> None:
     for topic in ("guards-tax", "monitoring-tax"):
         new_project(topic=topic, directory=tmp_path / topic)
-    with pytest.raises(InputError, match=r"holds 2: .*guards-tax, .*monitoring-tax; pass one"):
+    with pytest.raises(
+        InputError, match=r"holds 2 projects: .*guards-tax, .*monitoring-tax; pass one"
+    ):
         submit_project(directory=tmp_path, run_checks=False)
