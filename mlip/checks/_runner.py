@@ -1,26 +1,84 @@
 """Child process of ``mlip check``: run a notebook's code cells, then the public checks.
 
 Usage: ``python -m mlip.checks._runner PAYLOAD.json``. The payload names the assignment, the code
-cells (in order, each tagged ``code``, ``test`` or ``check``), and where to write progress lines
-and the JSON result. Running in a child means a student's infinite loop or crash cannot take the
-parent down; the parent enforces the wall timeout and reads the progress file to say where it hung.
+cells (in order, each tagged ``code``, ``test`` or ``check``), the time budget of each step, and
+where to write progress and results. Running in a child means a student's infinite loop or crash
+cannot take the parent down.
 
-Result statuses: ``ok`` (tests + checks ran), ``syntax_error`` and ``cell_error`` (the notebook
-cannot run top to bottom; no checks ran).
+Both files are JSON lines, flushed as they are written, so the parent can show progress and still
+report every finished step when it has to stop the child:
+
+- progress: ``{"step": "cell", "where": ..., "index": i, "count": n}`` before each cell and
+  ``{"step": "check", "check": ..., "index": k, "count": K, "scenario": j, "scenarios": m}``
+  before each scenario of each check;
+- results: ``{"kind": "problem", "where": ..., "message": ...}`` for a cell that could not run,
+  ``{"kind": "cell", "where": ..., "cpu_seconds": ...}`` after each cell that compiled,
+  ``{"kind": "test", "result": {...}}`` per test cell, ``{"kind": "check", "status": ...,
+  "cpu_seconds": ..., "result": {...}}`` per public check, and ``{"kind": "done"}`` last.
+
+Like nbgrader's autograder, a failing cell does not stop the run: the cells after it and every
+check still run, so a student sees which checks pass despite one broken cell.
+
+Time budgets are *CPU* seconds (``setitimer(ITIMER_PROF)``), so a machine busy with other work
+(which stretches wall time, not CPU time) does not fail a student; a second, wall-clock timer
+(``ITIMER_REAL``, several times the budget) catches code that sleeps or waits. Either one ends the
+step only: the run goes on with the next check. Where ``setitimer`` does not exist (Windows) the
+parent's wall-clock watchdog is the only limit.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import signal
 import sys
+import time
 import traceback
 import types
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["main"]
+__all__ = ["BudgetExceeded", "main"]
+
+
+class BudgetExceeded(BaseException):
+    """Raised inside a step when its CPU or wall-time budget is used up.
+
+    A ``BaseException`` so that the ``except Exception`` around a student's function (and a
+    student's own ``except Exception``) does not swallow it.
+    """
+
+    def __init__(self, clock: str) -> None:
+        super().__init__(clock)
+        self.clock = clock
+
+
+@contextmanager
+def budget(cpu_seconds: float, wall_seconds: float) -> Iterator[None]:
+    """Raise :class:`BudgetExceeded` in this (main) thread when either budget runs out."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_cpu(signum: int, frame: object) -> None:
+        raise BudgetExceeded("cpu")
+
+    def on_wall(signum: int, frame: object) -> None:
+        raise BudgetExceeded("wall")
+
+    old_prof = signal.signal(signal.SIGPROF, on_cpu)
+    old_alarm = signal.signal(signal.SIGALRM, on_wall)
+    signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
+    signal.setitimer(signal.ITIMER_REAL, wall_seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGPROF, old_prof)
+        signal.signal(signal.SIGALRM, old_alarm)
 
 
 def _error_line(error: BaseException) -> str:
@@ -40,22 +98,33 @@ def _line_in_cell(error: BaseException, filename: str) -> int | None:
     return frames[-1].lineno if frames else None
 
 
-def _run(payload: dict[str, Any], progress: io.TextIOBase) -> dict[str, Any]:
-    def step(text: str) -> None:
-        progress.write(text + "\n")
-        progress.flush()
+def over_budget_message(what: str, clock: str, cpu_seconds: float, wall_seconds: float) -> str:
+    """The one line a student reads when a step used its whole budget."""
+    spent = (
+        f"{cpu_seconds:g} s of CPU time" if clock == "cpu" else f"{wall_seconds:g} s of wall time"
+    )
+    return (
+        f"{what} stopped after {spent}, its budget: a slow machine or a loop that never ends? "
+        "(raise every budget with --timeout SECONDS)"
+    )
 
+
+class _Writer:
+    """Appends JSON lines to a file and flushes each one (the parent reads them live)."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.handle.write(json.dumps(record) + "\n")
+        self.handle.flush()
+
+
+def _run(payload: dict[str, Any], step: _Writer, emit: _Writer) -> None:
     cells: list[dict[str, Any]] = payload["cells"]
-    compiled = []
-    for cell in cells:
-        filename = f"<{_where(cell)}>"
-        try:
-            compiled.append(compile(cell["source"], filename, "exec"))
-        except SyntaxError as error:
-            return {
-                "status": "syntax_error",
-                "message": f"syntax error in {_where(cell)}, line {error.lineno}: {error.msg}",
-            }
+    budgets: dict[str, Any] = payload["budgets"]
+    wall_factor = float(payload["wall_factor"])
+    cell_cpu = float(budgets["cell"])
 
     import mlip.checks.notebook as notebook_helpers
 
@@ -65,40 +134,126 @@ def _run(payload: dict[str, Any], progress: io.TextIOBase) -> dict[str, Any]:
     sys.modules["__main__"] = main_module
     namespace = main_module.__dict__
 
-    tests: list[dict[str, Any]] = []
     sink = io.StringIO()
-    for cell, code in zip(cells, compiled, strict=True):
-        step(f"running {_where(cell)}")
-        filename = f"<{_where(cell)}>"
+    for position, cell in enumerate(cells):
+        where = _where(cell)
+        step({"step": "cell", "where": where, "index": position, "count": len(cells)})
+        filename = f"<{where}>"
         try:
-            with redirect_stdout(sink), redirect_stderr(sink):
+            code = compile(cell["source"], filename, "exec")
+        except SyntaxError as error:
+            message = f"syntax error in {where}, line {error.lineno}: {error.msg}"
+            if cell["kind"] == "test":
+                emit({"kind": "test", "result": _test_result(cell, passed=False, message=message)})
+            else:
+                emit({"kind": "problem", "where": where, "message": message})
+            continue
+        started = time.process_time()
+        try:
+            with (
+                budget(cell_cpu, cell_cpu * wall_factor),
+                redirect_stdout(sink),
+                redirect_stderr(sink),
+            ):
                 exec(code, namespace)
+        except BudgetExceeded as over:
+            message = over_budget_message(where, over.clock, cell_cpu, cell_cpu * wall_factor)
+            if cell["kind"] == "test":
+                emit({"kind": "test", "result": _test_result(cell, passed=False, message=message)})
+            else:
+                emit({"kind": "problem", "where": where, "message": message})
+            continue
         except Exception as error:
             line = _line_in_cell(error, filename)
             at = f", line {line}" if line else ""
             if cell["kind"] == "test":
-                tests.append(_test_result(cell, passed=False, message=_error_line(error) + at))
-                continue
-            return {
-                "status": "cell_error",
-                "message": f"{_where(cell)}{at} raised {_error_line(error)}",
-            }
+                emit(
+                    {
+                        "kind": "test",
+                        "result": _test_result(cell, passed=False, message=_error_line(error) + at),
+                    }
+                )
+            else:
+                emit(
+                    {
+                        "kind": "problem",
+                        "where": where,
+                        "message": f"{where}{at} raised {_error_line(error)}",
+                    }
+                )
+            continue
+        finally:
+            sink.seek(0)
+            sink.truncate()
+            cpu_seconds = round(time.process_time() - started, 3)
+            emit({"kind": "cell", "where": where, "cpu_seconds": cpu_seconds})
         if cell["kind"] == "test":
-            tests.append(_test_result(cell, passed=True, message="passed"))
-        sink.seek(0)
-        sink.truncate()
+            emit({"kind": "test", "result": _test_result(cell, passed=True, message="passed")})
 
     from mlip.checks import public_checks, run_check
 
-    results = []
-    for check in public_checks(payload["assignment"]):
-        step(f"running check {check.name!r}")
+    checks = public_checks(payload["assignment"])
+    for position, check in enumerate(checks):
+        cpu = float(budgets["checks"].get(check.name, budgets["default_check"]))
+
+        def report(
+            done: int, total: int, description: str, name: str = check.name, at: int = position
+        ) -> None:
+            step(
+                {
+                    "step": "check",
+                    "check": name,
+                    "index": at,
+                    "count": len(checks),
+                    "scenario": done,
+                    "scenarios": total,
+                }
+            )
+
+        report(0, 0, check.name)
         extensions = {spec.name: namespace.get(spec.name) for spec in check.extensions}
-        with redirect_stdout(sink), redirect_stderr(sink):
-            result = run_check(check, extensions)  # type: ignore[arg-type]
-        results.append(result.to_dict())
-    step("done")
-    return {"status": "ok", "tests": tests, "checks": results}
+        started = time.process_time()
+        try:
+            with budget(cpu, cpu * wall_factor), redirect_stdout(sink), redirect_stderr(sink):
+                result = run_check(check, extensions, progress=report)  # type: ignore[arg-type]
+        except BudgetExceeded as over:
+            message = over_budget_message(
+                f"check {check.name!r}", over.clock, cpu, cpu * wall_factor
+            )
+            emit(_unfinished(check, "timeout", message, time.process_time() - started))
+            continue
+        except Exception as error:  # the engine reports student errors itself: this is ours
+            message = f"check {check.name!r} could not run: {_error_line(error)}"
+            emit(_unfinished(check, "error", message, time.process_time() - started))
+            continue
+        finally:
+            sink.seek(0)
+            sink.truncate()
+        emit(
+            {
+                "kind": "check",
+                "status": "pass" if result.passed else "fail",
+                "cpu_seconds": round(time.process_time() - started, 3),
+                "result": result.to_dict(),
+            }
+        )
+
+
+def _unfinished(check: Any, status: str, message: str, cpu_seconds: float) -> dict[str, Any]:
+    return {
+        "kind": "check",
+        "status": status,
+        "cpu_seconds": round(cpu_seconds, 3),
+        "result": {
+            "check": check.name,
+            "points": 0.0,
+            "max_points": check.max_points,
+            "passed": False,
+            "message": message,
+            "hint": check.hint,
+            "scenario": None,
+        },
+    }
 
 
 def _test_result(cell: dict[str, Any], *, passed: bool, message: str) -> dict[str, Any]:
@@ -118,18 +273,25 @@ def _test_result(cell: dict[str, Any], *, passed: bool, message: str) -> dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the payload named on the command line and write its JSON result."""
+    """Run the payload named on the command line, writing progress and results as it goes."""
     args = sys.argv[1:] if argv is None else argv
     payload = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    with open(payload["progress_path"], "w", encoding="utf-8") as progress:
+    with (
+        open(payload["progress_path"], "w", encoding="utf-8") as progress,
+        open(payload["result_path"], "w", encoding="utf-8") as results,
+    ):
+        emit = _Writer(results)
         try:
-            result = _run(payload, progress)
+            _run(payload, _Writer(progress), emit)
         except BaseException as error:  # report, never show a traceback to the student
-            result = {
-                "status": "cell_error",
-                "message": f"the check runner failed: {_error_line(error)}",
-            }
-    Path(payload["result_path"]).write_text(json.dumps(result), encoding="utf-8")
+            emit(
+                {
+                    "kind": "problem",
+                    "where": "runner",
+                    "message": f"the check runner failed: {_error_line(error)}",
+                }
+            )
+        emit({"kind": "done"})
     return 0
 
 

@@ -32,14 +32,17 @@ def list_command(json_output: JsonOption = False) -> None:
     table.add_column("title")
     table.add_column("chapter")
     table.add_column("points", justify="right")
+    chapters = {}
     for assignment in listing.assignments:
         chapter = assignment.chapter
+        chapters[chapter.number] = chapter
         points = sum(check.points for check in assignment.checks)
         table.add_row(
-            assignment.id,
-            assignment.title,
-            f"{chapter.number}. {chapter.title}\n[dim]{chapter.url}[/]",
-            f"{points:g}",
+            assignment.id, assignment.title, f"{chapter.number}. {chapter.title}", f"{points:g}"
         )
     console.print(table)
-    console.print("Start one with [bold]mlip new TOPIC --system SYSTEM[/].")
+    # Links go outside the table, unwrapped: a table cell would cut or fold them.
+    console.print("Book chapters:")
+    for number, chapter in sorted(chapters.items()):
+        console.print(f"  {number}. {chapter.title}: {chapter.url}", soft_wrap=True)
+    console.print("Start one with [bold]mlip new ID[/], e.g. [bold]mlip new guards-toaster[/].")

@@ -7,26 +7,48 @@ from typing import Annotated, Any
 
 import typer
 
-from mlip.cli._output import console, print_json
+from mlip.cli._output import console, err_console, print_json, progress_bar
 from mlip.errors import ExitCode
+
+MARKS = {
+    "pass": "[green]PASS[/]",
+    "fail": "[red]FAIL[/]",
+    "timeout": "[red]TIMEOUT[/]",
+    "error": "[red]ERROR[/]",
+    "not run": "[dim]NOT RUN[/]",
+}
 
 
 def check(
     directory: Annotated[Path, typer.Argument(help="Project folder.")] = Path("."),
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Wall-time limit in seconds (default 60)."),
+        typer.Option(
+            "--timeout",
+            help="CPU seconds each cell and each check may use (default: measured per check).",
+        ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON instead.")] = False,
 ) -> None:
     """Run your notebook and the assignment's public checks; exit 0 only when all pass.
 
+    A cell that fails or a check that runs out of time does not hide the others: the table shows
+    every check that finished. Exit 1 when anything failed, 2 when the project cannot be read.
+
     Example: mlip check guards-toaster
     """
     from mlip.services.check import check_project
 
-    options: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-    report = check_project(directory=directory, **options)
+    if json_output or not err_console.is_terminal:
+        report = check_project(directory=directory, timeout=timeout)
+    else:
+        with progress_bar() as bar:
+            task = bar.add_task("starting the notebook", total=None)
+
+            def show(done: int, total: int, description: str) -> None:
+                bar.update(task, completed=done, total=total, description=description)
+
+            report = check_project(directory=directory, timeout=timeout, progress=show)
     if json_output:
         print_json(report.to_dict())
     else:
@@ -36,20 +58,28 @@ def check(
 
 
 def _render(report: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
+    for problem in report.problems:
+        console.print(f"[bold red]problem:[/] {escape(problem)}", soft_wrap=True)
     table = Table(title=f"{report.assignment}: public checks", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("check", style="bold", no_wrap=True)
     table.add_column("points", justify="right", no_wrap=True)
     table.add_column("result")
-    for result in report.results:
-        mark = "[green]PASS[/]" if result.passed else "[red]FAIL[/]"
-        text = result.message
+    for outcome in report.outcomes:
+        result = outcome.result
+        text = escape(result.message)
         if not result.passed and result.hint:
-            text += f"\n[yellow]hint:[/] {result.hint}"
+            text += f"\n[yellow]hint:[/] {escape(result.hint)}"
+        mark = MARKS.get(outcome.status, "[red]FAIL[/]")
         table.add_row(mark, result.check, f"{result.points:g}/{result.max_points:g}", text)
     console.print(table)
     console.print(f"public points: [bold]{report.points:g}/{report.max_points:g}[/]")
+    if not report.complete:
+        console.print(
+            "[yellow]some cells or checks did not finish:[/] the points above count only what ran"
+        )
     if report.hidden_checks:
         console.print(f"[dim]graded later by the autograder: {', '.join(report.hidden_checks)}[/]")

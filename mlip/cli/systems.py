@@ -16,6 +16,13 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead.")]
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        help="Use this model file (from `mlip systems train`) instead of the shipped one.",
+    ),
+]
 
 
 def _parse_condition_options(values: list[str] | None) -> dict[str, str]:
@@ -54,47 +61,55 @@ def list_command(json_output: JsonOption = False) -> None:
 @app.command("show")
 def show_command(
     system: Annotated[str, typer.Argument(help="System name, e.g. toaster.")],
+    checkpoint: CheckpointOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Draw a system's architecture: ML and non-ML components, extension points, telemetry.
 
     Example: mlip systems show toaster
     """
+    from rich.markup import escape as e
     from rich.tree import Tree
 
     from mlip.services.systems import describe_system
 
-    info = describe_system(name=system)
+    info = describe_system(name=system, checkpoint=checkpoint)
     if json_output:
         print_json(info.to_dict())
         return
-    tree = Tree(f"[bold]{info.title}[/] ([cyan]{info.name}[/]) — {info.summary}")
+    # Every text from a system is escaped: descriptions such as "[text, probability]" are data,
+    # not rich markup.
+    tree = Tree(f"[bold]{e(info.title)}[/] ([cyan]{e(info.name)}[/]) — {e(info.summary)}")
     comps = tree.add("[bold]components[/]")
     for c in info.components:
         tag = "[magenta]ML[/]" if c.kind.value == "ml" else "[green]non-ML[/]"
-        node = comps.add(f"{tag} [bold]{c.name}[/]: {c.description}")
+        node = comps.add(f"{tag} [bold]{e(c.name)}[/]: {e(c.description)}")
         if c.consumes:
-            node.add(f"[dim]consumes:[/] {', '.join(c.consumes)}")
+            node.add(f"[dim]consumes:[/] {e(', '.join(c.consumes))}")
         if c.produces:
-            node.add(f"[dim]produces:[/] {', '.join(c.produces)}")
+            node.add(f"[dim]produces:[/] {e(', '.join(c.produces))}")
+    origin = "shipped with mlip" if info.shipped_checkpoint else "given with --checkpoint"
+    tree.add(f"[bold]model checkpoint[/] ({origin}): {e(info.checkpoint)}")
     ext = tree.add("[bold]extension points[/] (what assignments fill in)")
-    for e in info.extension_points:
-        node = ext.add(f"[yellow]{e.kind}[/] [bold]{e.name}[/] → {e.attaches_to}")
-        node.add(f"[cyan]{e.signature}[/]")
-        node.add(e.description)
+    for point in info.extension_points:
+        node = ext.add(
+            f"[yellow]{e(point.kind)}[/] [bold]{e(point.name)}[/] → {e(point.attaches_to)}"
+        )
+        node.add(f"[cyan]{e(point.signature)}[/]")
+        node.add(e(point.description))
     if info.conditions:
         cond = tree.add("[bold]environment conditions[/] (--condition NAME=VALUE)")
         for condition in info.conditions:
-            values = ", ".join(condition.values)
-            cond.add(f"[bold]{condition.name}[/] ∈ {{{values}}}: {condition.description}")
+            values = e(", ".join(condition.values))
+            cond.add(f"[bold]{e(condition.name)}[/] ∈ {{{values}}}: {e(condition.description)}")
     if info.metrics:
         metrics = tree.add("[bold]metrics[/] (mlip systems run)")
         for metric, meaning in info.metrics:
-            metrics.add(f"[bold]{metric}[/]: {meaning}")
+            metrics.add(f"[bold]{e(metric)}[/]: {e(meaning)}")
     tel = tree.add("[bold]telemetry events[/] (JSON lines)")
-    for s in info.telemetry:
-        fields = ", ".join(f.name for f in s.fields)
-        tel.add(f"[bold]{s.event}[/]: {s.description} [dim]({fields})[/]")
+    for schema in info.telemetry:
+        fields = e(", ".join(f.name for f in schema.fields))
+        tel.add(f"[bold]{e(schema.event)}[/]: {e(schema.description)} [dim]({fields})[/]")
     console.print(tree)
 
 
@@ -135,6 +150,7 @@ def run_command(
     telemetry: Annotated[
         Path | None, typer.Option("--telemetry", help="Write every event to this JSON-lines file.")
     ] = None,
+    checkpoint: CheckpointOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Simulate a system and report model quality next to system quality.
@@ -146,9 +162,17 @@ def run_command(
     conditions = _parse_condition_options(condition)
     if json_output:
         result = run_system(
-            name=system, n=n, seed=seed, conditions=conditions, telemetry_path=telemetry
+            name=system,
+            n=n,
+            seed=seed,
+            conditions=conditions,
+            telemetry_path=telemetry,
+            checkpoint=checkpoint,
         )
-        print_json(result.to_dict())
+        data = result.to_dict()
+        if checkpoint is not None:
+            data["checkpoint"] = str(checkpoint)
+        print_json(data)
         return
     with progress_bar() as bar:
         task = bar.add_task(f"simulating {system}", total=None)
@@ -162,9 +186,12 @@ def run_command(
             seed=seed,
             conditions=conditions,
             telemetry_path=telemetry,
+            checkpoint=checkpoint,
             progress=report,
         )
     _render_run(result)
+    if checkpoint is not None:
+        console.print(f"model: [bold]{checkpoint}[/] (instead of the shipped checkpoint)")
     if telemetry is not None:
         console.print(f"telemetry written to [bold]{telemetry}[/]")
 
@@ -178,11 +205,16 @@ def train_command(
     ] = False,
     checkpoint: Annotated[
         Path | None,
-        typer.Option("--checkpoint", help="Where to write the model (default: the system's own)."),
+        typer.Option(
+            "--checkpoint",
+            help="Where to write the model (default: ./models/SYSTEM/, never the shipped one).",
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Retrain a system's ML component from data its simulated environment generates.
+
+    The shipped model stays as it is; use yours with `mlip systems run SYSTEM --checkpoint FILE`.
 
     Example: mlip systems train toaster --checkpoint my-toaster-model.npz
     """
@@ -210,7 +242,13 @@ def train_command(
     console.print(table)
     console.print(
         f"trained on {result.n_train:,} sessions, tested on {result.n_test:,}, "
-        f"in {result.seconds:.1f} s; checkpoint: [bold]{result.checkpoint}[/]"
+        f"in {result.seconds:.1f} s; checkpoint written to [bold]{result.checkpoint}[/]",
+        soft_wrap=True,
+    )
+    console.print(
+        f"Use it with [bold]mlip systems run {system} --checkpoint {result.checkpoint}[/] "
+        "(the shipped model is unchanged).",
+        soft_wrap=True,
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "load_project",
     "locked_cell_problems",
     "nbgrader_meta",
+    "projects_in",
     "require_intact",
     "source_text",
 ]
@@ -50,6 +51,14 @@ def load_project(directory: Path) -> Project:
         raise InputError(f"{directory} is not a folder")
     marker = directory / MARKER_NAME
     if not marker.is_file():
+        inside = projects_in(directory)
+        if inside:
+            listing = ", ".join(str(path) for path in inside)
+            plural = "s" if len(inside) > 1 else ""
+            raise InputError(
+                f"{directory} is not an mlip assignment project; it holds {len(inside)} "
+                f"project{plural}: {listing}; pass one, e.g. `mlip check {inside[0]}`"
+            )
         raise InputError(
             f"{directory} is not an mlip assignment project (no {MARKER_NAME}); "
             "create one with `mlip new TOPIC --system SYSTEM` or pass the project folder"
@@ -65,6 +74,15 @@ def load_project(directory: Path) -> Project:
     return Project(
         directory=directory, assignment=get_assignment(assignment_id), kit_version=kit_version
     )
+
+
+def projects_in(directory: Path) -> list[Path]:
+    """The project folders directly inside ``directory`` (sorted), for a helpful error."""
+    try:
+        children = sorted(child for child in directory.iterdir() if child.is_dir())
+    except OSError:
+        return []
+    return [child for child in children if (child / MARKER_NAME).is_file()]
 
 
 def source_text(cell: dict[str, Any]) -> str:

@@ -8,8 +8,8 @@ the kit version, which is how ``mlip check`` and ``mlip submit`` find their way.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ class ScaffoldResult:
     assignment: str
     directory: str
     files: tuple[str, ...]
+    #: Files the student had changed that ``--force`` moved aside instead of overwriting.
+    backups: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
@@ -37,12 +39,37 @@ class ScaffoldResult:
             "assignment": self.assignment,
             "directory": self.directory,
             "files": list(self.files),
+            "backups": list(self.backups),
         }
 
 
-def resolve_assignment(*, topic: str, system: str) -> Assignment:
-    """The assignment for ``topic`` on ``system``; unknown names list the known ones."""
+def resolve_assignment(*, topic: str, system: str | None = None) -> Assignment:
+    """The assignment for ``topic`` on ``system``; unknown names list the known ones.
+
+    ``topic`` may also be a whole assignment id (``guards-tax``, as ``mlip assignments list``
+    prints it); ``system`` is then optional and, when given, must agree.
+    """
+    by_id = {assignment.id: assignment for assignment in ASSIGNMENTS}
+    if topic in by_id:
+        found = by_id[topic]
+        if system is not None and system != found.system:
+            raise UsageError(
+                f"{topic} is the {found.topic} assignment for {found.system}, "
+                f"but --system says {system!r}; give one of the two"
+            )
+        return found
     topics = sorted({assignment.topic for assignment in ASSIGNMENTS})
+    if system is None:
+        if topic in topics:
+            systems = sorted(a.system for a in ASSIGNMENTS if a.topic == topic)
+            raise UsageError(
+                f"which system? e.g. `mlip new {topic} --system {systems[0]}` or "
+                f"`mlip new {topic}-{systems[0]}`; known systems: {', '.join(systems)}"
+            )
+        raise UsageError(
+            f"unknown topic or assignment {topic!r}; known topics: {', '.join(topics)}; "
+            f"known assignments: {', '.join(sorted(by_id))}"
+        )
     if topic not in topics:
         raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(topics)}")
     systems = sorted(a.system for a in ASSIGNMENTS if a.topic == topic)
@@ -95,13 +122,42 @@ def render_readme(assignment: Assignment) -> str:
     return "\n".join(lines)
 
 
+def _backup_name(path: Path, stamp: str) -> Path:
+    candidate = path.with_name(f"{path.name}.bak-{stamp}")
+    number = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak-{stamp}-{number}")
+        number += 1
+    return candidate
+
+
+def _write_keeping_changes(path: Path, content: bytes, stamp: str) -> Path | None:
+    """Write ``content`` to ``path``; a different existing file is first moved to a backup.
+
+    Returns the backup's path (``None`` when nothing needed saving): a student's solved notebook
+    must never disappear because of ``--force``.
+    """
+    backup = None
+    if path.is_file() and path.read_bytes() != content:
+        backup = _backup_name(path, stamp)
+        path.rename(backup)
+    path.write_bytes(content)
+    return backup
+
+
 def new_project(
-    *, topic: str, system: str, directory: Path | None = None, force: bool = False
+    *,
+    topic: str,
+    system: str | None = None,
+    directory: Path | None = None,
+    force: bool = False,
 ) -> ScaffoldResult:
     """Create the project for ``topic`` on ``system`` in ``directory`` (default ``./<id>``).
 
-    Refuses a non-empty folder unless ``force`` (then the kit's files are overwritten, other
-    files are left alone).
+    ``topic`` may be an assignment id (``guards-tax``) instead. Refuses a non-empty folder unless
+    ``force``: then the kit's files are written again, but any of them the student changed (a
+    solved notebook, an edited README) is first renamed to ``NAME.bak-YYYYmmdd-HHMMSS`` and
+    listed in :attr:`ScaffoldResult.backups`; other files are left alone.
     """
     assignment = resolve_assignment(topic=topic, system=system)
     target = directory if directory is not None else Path(assignment.id)
@@ -114,12 +170,22 @@ def new_project(
     if missing:
         raise InputError(f"this mlip install lacks the release notebook {missing[0]}; reinstall")
     target.mkdir(parents=True, exist_ok=True)
-    files: list[str] = []
-    for name in assignment.notebooks:
-        shutil.copyfile(source / name, target / name)
-        files.append(name)
-    (target / README_NAME).write_text(render_readme(assignment), encoding="utf-8")
-    marker = {"assignment": assignment.id, "kit_version": __version__}
-    (target / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-    files += [README_NAME, MARKER_NAME]
-    return ScaffoldResult(assignment=assignment.id, directory=str(target), files=tuple(files))
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    contents = {name: (source / name).read_bytes() for name in assignment.notebooks}
+    contents[README_NAME] = render_readme(assignment).encode("utf-8")
+    backups: list[str] = []
+    try:
+        for name, content in contents.items():
+            backup = _write_keeping_changes(target / name, content, stamp)
+            if backup is not None:
+                backups.append(str(backup))
+        marker = {"assignment": assignment.id, "kit_version": __version__}
+        (target / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"could not write the project into {target}: {error}") from None
+    return ScaffoldResult(
+        assignment=assignment.id,
+        directory=str(target),
+        files=(*contents, MARKER_NAME),
+        backups=tuple(backups),
+    )

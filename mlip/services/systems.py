@@ -1,4 +1,10 @@
-"""Services behind ``mlip systems ...``: list, describe, run and train the example systems."""
+"""Services behind ``mlip systems ...``: list, describe, run and train the example systems.
+
+The checkpoint shipped inside the package is read-only by design: ``train_system`` writes to a
+folder of the user's (``./models/<system>/`` by default) and refuses any path inside the
+installed package, and ``run_system`` / ``describe_system`` load such a checkpoint when given
+one, so a retrained model never silently changes what every later command reports.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlip.errors import InputError, UsageError
+from mlip.errors import InputError, MlipError, UsageError
 from mlip.systems import (
     Component,
     Condition,
@@ -24,13 +30,20 @@ from mlip.systems import (
 )
 
 __all__ = [
+    "DEFAULT_MODELS_DIR",
     "SystemDescription",
     "SystemSummary",
+    "default_checkpoint",
     "describe_system",
     "list_systems",
+    "load_checkpoint",
     "run_system",
     "train_system",
 ]
+
+
+#: Where ``mlip systems train`` writes by default, relative to the current folder.
+DEFAULT_MODELS_DIR = Path("models")
 
 
 @dataclass(frozen=True)
@@ -63,12 +76,17 @@ class SystemDescription:
     conditions: tuple[Condition, ...]
     telemetry: tuple[EventSchema, ...]
     metrics: tuple[tuple[str, str], ...] = ()
+    #: The model checkpoint the ML component loads (the shipped one unless one was given).
+    checkpoint: str = ""
+    shipped_checkpoint: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "title": self.title,
             "summary": self.summary,
+            "checkpoint": self.checkpoint,
+            "shipped_checkpoint": self.shipped_checkpoint,
             "components": [
                 {
                     "name": c.name,
@@ -117,9 +135,36 @@ def list_systems() -> tuple[SystemSummary, ...]:
     return tuple(out)
 
 
-def describe_system(*, name: str) -> SystemDescription:
-    """The architecture and interfaces of one system."""
+def _package_dir() -> Path:
+    import mlip
+
+    return Path(mlip.__file__).resolve().parent
+
+
+def load_checkpoint(system: Any, checkpoint: Path) -> Any:
+    """The model in ``checkpoint`` for ``system``; a missing or unusable file is an InputError."""
+    if not checkpoint.exists():
+        raise InputError(f"checkpoint {checkpoint} does not exist")
+    if checkpoint.is_dir():
+        raise InputError(f"checkpoint {checkpoint} is a folder; give the model file")
+    try:
+        return system.load_model(checkpoint)
+    except MlipError:
+        raise
+    except Exception as error:  # any unreadable file is the user's input problem
+        raise InputError(
+            f"{checkpoint} is not a {system.name} checkpoint: {type(error).__name__}"
+        ) from None
+
+
+def describe_system(*, name: str, checkpoint: Path | None = None) -> SystemDescription:
+    """The architecture and interfaces of one system (and which checkpoint its model uses).
+
+    With ``checkpoint`` the file is loaded, so a broken one fails here rather than in a run.
+    """
     system = get_system(name)
+    if checkpoint is not None:
+        load_checkpoint(system, checkpoint)
     return SystemDescription(
         name=system.name,
         title=system.title,
@@ -129,6 +174,8 @@ def describe_system(*, name: str) -> SystemDescription:
         conditions=tuple(system.conditions()),
         telemetry=tuple(system.telemetry_schema()),
         metrics=tuple(sorted(system.metric_descriptions().items())),
+        checkpoint=str(checkpoint if checkpoint is not None else system.checkpoint_path()),
+        shipped_checkpoint=checkpoint is None,
     )
 
 
@@ -159,11 +206,13 @@ def run_system(
     seed: int = 0,
     conditions: dict[str, str] | None = None,
     telemetry_path: Path | None = None,
+    checkpoint: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Simulate ``n`` sessions of system ``name`` (its default size when ``n`` is None).
 
-    Validates the arguments before any work starts, so a bad telemetry path or ``n`` fails fast.
+    ``checkpoint`` replaces the shipped model by one ``mlip systems train`` wrote. Validates the
+    arguments before any work starts, so a bad telemetry path, checkpoint or ``n`` fails fast.
     """
     system = get_system(name)
     if n is None:
@@ -173,10 +222,21 @@ def run_system(
     if seed < 0:
         raise UsageError(f"--seed must be zero or positive, got {seed}")
     checked = system.resolve_conditions(conditions)
+    model = load_checkpoint(system, checkpoint) if checkpoint is not None else None
     with _telemetry_file(telemetry_path) as sink:
         return system.run(
-            n=n, seed=seed, conditions=checked or None, telemetry=sink, progress=progress
+            n=n,
+            seed=seed,
+            model=model,
+            conditions=checked or None,
+            telemetry=sink,
+            progress=progress,
         )
+
+
+def default_checkpoint(name: str) -> Path:
+    """Where ``mlip systems train NAME`` writes by default: ``./models/NAME/<shipped name>``."""
+    return DEFAULT_MODELS_DIR / name / get_system(name).checkpoint_path().name
 
 
 def train_system(
@@ -187,11 +247,25 @@ def train_system(
     checkpoint: Path | None = None,
     progress: ProgressCallback | None = None,
 ) -> TrainReport:
-    """Retrain the ML component of system ``name`` from data its own environment generates."""
+    """Retrain the ML component of system ``name`` from data its own environment generates.
+
+    Writes ``checkpoint`` (default :func:`default_checkpoint`, whose folder is created); never a
+    file inside the installed package, whose shipped checkpoint every other command relies on.
+    """
     system = get_system(name)
-    if checkpoint is not None:
-        if checkpoint.is_dir():
-            raise InputError(f"checkpoint path {checkpoint} is a directory; give a file name")
-        if not checkpoint.parent.exists():
-            raise InputError(f"cannot write checkpoint: folder {checkpoint.parent} does not exist")
+    if checkpoint is None:
+        checkpoint = default_checkpoint(name)
+        try:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"cannot create {checkpoint.parent}: {error.strerror}") from None
+    if checkpoint.is_dir():
+        raise InputError(f"checkpoint path {checkpoint} is a directory; give a file name")
+    if not checkpoint.parent.exists():
+        raise InputError(f"cannot write checkpoint: folder {checkpoint.parent} does not exist")
+    if checkpoint.resolve().is_relative_to(_package_dir()):
+        raise UsageError(
+            f"{checkpoint} is inside the installed mlip package, whose shipped checkpoint is "
+            "read-only by design; write your model elsewhere (e.g. the default ./models/)"
+        )
     return system.train(seed=seed, quick=quick, checkpoint=checkpoint, progress=progress)

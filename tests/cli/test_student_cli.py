@@ -91,3 +91,98 @@ def test_usage_errors_are_one_line_exit_2(
     assert main(["submit", str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.count("not valid notebook JSON") == 2 and "Traceback" not in err
+
+
+def test_new_accepts_the_id_that_assignments_list_prints(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    created = runner.invoke(app, ["new", "guards-tax", "--dir", str(folder), "--json"])
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["assignment"] == "guards-tax"
+
+
+def test_new_force_names_the_backup_of_a_solved_notebook(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    assert main(["new", "guards", "--system", "tax", "--dir", str(folder)]) == 0
+    shutil.copyfile(ROOT / "assignments" / "guards-tax" / "guards.ipynb", folder / "guards.ipynb")
+    again = runner.invoke(
+        app, ["new", "guards", "--system", "tax", "--dir", str(folder), "--force"]
+    )
+    assert again.exit_code == 0, again.output
+    backups = sorted(folder.glob("guards.ipynb.bak-*"))
+    assert len(backups) == 1
+    assert backups[0].name in again.output.replace("\n", "")
+    solution = (ROOT / "assignments" / "guards-tax" / "guards.ipynb").read_text()
+    assert backups[0].read_text() == solution
+
+
+def _break_cell(folder: Path, grade_id: str, source: str) -> None:
+    path = folder / "guards.ipynb"
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            cell["source"] = source
+    path.write_text(json.dumps(notebook))
+
+
+def test_check_shows_the_table_when_a_cell_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A failing cell is exit 1 with the table of what did run, not exit 2 with nothing."""
+    folder = tmp_path / "p"
+    assert main(["new", "guards-tax", "--dir", str(folder)]) == 0
+    shutil.copyfile(ROOT / "assignments" / "guards-tax" / "guards.ipynb", folder / "guards.ipynb")
+    _break_cell(folder, "advice-guard", "undefined_name\n")
+    capsys.readouterr()
+    assert main(["check", str(folder)]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "problem: cell" in out and "raised NameError" in out
+    assert "PASS" in out and "test-prompt-policy" in out  # a test cell that ran still passes
+    assert "keeps-revenue" in out  # and every check has its row
+    assert "did not finish" in out
+
+
+def test_check_progress_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    import mlip.cli._output as output
+    import mlip.cli.check as check_command
+
+    folder = tmp_path / "p"
+    assert main(["new", "guards-tax", "--dir", str(folder)]) == 0
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=120)
+    monkeypatch.setattr(output, "err_console", terminal)
+    monkeypatch.setattr(check_command, "err_console", terminal)
+    capsys.readouterr()
+    assert main(["check", str(folder), "--json"]) == 1
+    assert screen.getvalue() == ""  # never with --json
+    json.loads(capsys.readouterr().out)
+    assert main(["check", str(folder)]) == 1
+    assert "running check '" in screen.getvalue()
+
+
+def test_assignments_list_prints_whole_chapter_urls_at_80_columns() -> None:
+    from mlip.assignments import ASSIGNMENTS
+
+    table = runner.invoke(app, ["assignments", "list"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines if "https://" not in line) <= 80
+    for assignment in ASSIGNMENTS:
+        assert any(line.endswith(assignment.chapter.url) for line in lines), assignment.id
+
+
+def test_check_in_a_folder_of_projects_lists_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("guards-tax", "guards-toaster"):
+        assert main(["new", name, "--dir", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(tmp_path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "holds 2 projects" in err and "guards-tax" in err and "guards-toaster" in err
+    assert f"mlip check {tmp_path / 'guards-tax'}" in err

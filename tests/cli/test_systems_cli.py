@@ -111,3 +111,71 @@ def test_course_without_autograder_says_how_to_install() -> None:
 
     with pytest.raises(MlipError, match=r"pip install \./autograder"):
         cli._course_missing()
+
+
+def test_show_prints_bracketed_text_literally(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "systems", "show", "transcription")
+    assert code == 0
+    assert "alternatives as [text, probability] pairs" in " ".join(out.split())
+
+
+def _read_only(paths: list[Path]) -> dict[Path, int]:
+    modes = {path: path.stat().st_mode for path in paths}
+    for path in paths:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return modes
+
+
+def test_train_writes_to_models_and_never_into_the_package(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped checkpoint is read-only by design (as root, chmod alone would not prove it)."""
+    from mlip.systems import get_system
+
+    shipped = get_system("tax").checkpoint_path()
+    before = shipped.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    modes = _read_only([shipped.parent, shipped])
+    try:
+        code, out, err = run_cli(capsys, "systems", "train", "tax", "--quick", "--seed", "7")
+        assert code == 0, err
+        inside = run_cli(capsys, "systems", "train", "tax", "--quick", "--checkpoint", str(shipped))
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert shipped.read_bytes() == before
+    mine = Path("models") / "tax" / shipped.name
+    assert mine.is_file()
+    flat = " ".join(out.split())
+    assert str(mine) in flat and f"--checkpoint {mine}" in flat
+    assert inside[0] == 2 and "read-only by design" in inside[2]
+
+    _, shipped_run, _ = run_cli(capsys, "systems", "run", "tax", "--n", "300", "--json")
+    _, mine_run, _ = run_cli(
+        capsys, "systems", "run", "tax", "--n", "300", "--json", "--checkpoint", str(mine)
+    )
+    assert json.loads(mine_run)["checkpoint"] == str(mine)
+    assert json.loads(mine_run)["model"] != json.loads(shipped_run)["model"]
+    _, again, _ = run_cli(capsys, "systems", "run", "tax", "--n", "300", "--json")
+    assert again == shipped_run  # training changed nothing for later commands
+    _, shown, _ = run_cli(capsys, "systems", "show", "tax", "--json", "--checkpoint", str(mine))
+    assert json.loads(shown)["checkpoint"] == str(mine)
+    assert json.loads(shown)["shipped_checkpoint"] is False
+
+
+@pytest.mark.parametrize("command", ["run", "show"])
+@pytest.mark.parametrize("system", ["toaster", "tax", "transcription"])
+def test_a_missing_or_corrupt_checkpoint_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, system: str
+) -> None:
+    corrupt = tmp_path / "model.bin"
+    corrupt.write_bytes(b"\x00not a model{")
+    for path in (tmp_path / "missing.json", corrupt, tmp_path):
+        code, _, err = (
+            run_cli(capsys, "systems", command, system, "--n", "5", "--checkpoint", str(path))
+            if command == "run"
+            else run_cli(capsys, "systems", command, system, "--checkpoint", str(path))
+        )
+        assert code == 2, err
+        assert "Traceback" not in err
+        assert len([line for line in err.splitlines() if line.strip()]) == 1

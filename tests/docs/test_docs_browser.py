@@ -136,3 +136,60 @@ def test_search_finds_the_toaster_page(browser: Any, site_url: str) -> None:
     result.click()
     _wait(browser, "article h1")
     assert "/systems/toaster/" in browser.current_url or "/assignments/" in browser.current_url
+
+
+class _PagesHandler(_QuietHandler):
+    """Like GitHub Pages: a missing path gets the site's 404.html, with status 404."""
+
+    not_found_page: Path
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        if code != 404:
+            super().send_error(code, message, explain)
+            return
+        body = self.not_found_page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def test_404_page_works_under_the_course_sub_path(
+    browser: Any, built_site: Path, tmp_path: Path
+) -> None:
+    """Served under site_url's path, a deep missing URL shows a styled page whose tabs work."""
+    from urllib.parse import urlsplit
+
+    from mkdocs.config import load_config
+    from selenium.webdriver.common.by import By
+
+    base = urlsplit(str(load_config(str(ARTIFACTS.parents[1] / "mkdocs.yml")).site_url)).path
+    mount = tmp_path / base.strip("/")
+    mount.parent.mkdir(parents=True, exist_ok=True)
+    mount.symlink_to(built_site, target_is_directory=True)
+    handler = type("Handler", (_PagesHandler,), {"not_found_page": built_site / "404.html"})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(tmp_path))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        root = f"http://127.0.0.1:{server.server_address[1]}{base}"
+        browser.get(f"{root}no/such/deep/page/")
+        _wait(browser, "header.md-header")
+        styled = browser.execute_script(
+            "return getComputedStyle(document.querySelector('header.md-header')).position"
+        )
+        assert styled in {"sticky", "fixed"}, "the 404 page's stylesheet did not load"
+        tab = next(
+            t
+            for t in browser.find_elements(By.CSS_SELECTOR, "a.md-tabs__link")
+            if t.text.strip() == "Systems"
+        )
+        tab.click()
+        assert _wait(browser, "article h1").text.strip()
+        assert browser.current_url.startswith(root)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -52,3 +52,32 @@ def test_unknown_topic_and_system_list_the_known_ones(tmp_path: Path) -> None:
         new_project(topic="guard", system="toaster", directory=tmp_path)
     with pytest.raises(UsageError, match="known systems: tax, toaster, transcription"):
         new_project(topic="guards", system="fridge", directory=tmp_path)
+
+
+def test_force_keeps_a_changed_notebook_as_a_named_backup(tmp_path: Path) -> None:
+    new_project(topic="guards", system="tax", directory=tmp_path)
+    notebook = tmp_path / "guards.ipynb"
+    solved = notebook.read_text().replace("raise NotImplementedError", "return 0  # mine")
+    notebook.write_text(solved)
+    again = new_project(topic="guards", system="tax", directory=tmp_path, force=True)
+    assert len(again.backups) == 1
+    backup = Path(again.backups[0])
+    assert backup.parent == tmp_path and backup.name.startswith("guards.ipynb.bak-")
+    assert backup.read_text() == solved
+    assert "return 0  # mine" not in notebook.read_text()
+    assert again.to_dict()["backups"] == [str(backup)]
+    # an unchanged notebook needs no backup, and a second backup never overwrites the first
+    assert new_project(topic="guards", system="tax", directory=tmp_path, force=True).backups == ()
+    notebook.write_text(solved + " ")
+    third = new_project(topic="guards", system="tax", directory=tmp_path, force=True)
+    assert len(third.backups) == 1 and Path(third.backups[0]) != backup and backup.is_file()
+
+
+def test_an_assignment_id_is_accepted_as_the_topic(tmp_path: Path) -> None:
+    result = new_project(topic="guards-tax", directory=tmp_path / "a")
+    assert result.assignment == "guards-tax"
+    assert new_project(topic="guards-tax", system="tax", directory=tmp_path / "b").assignment
+    with pytest.raises(UsageError, match="guards-tax is the guards assignment for tax"):
+        new_project(topic="guards-tax", system="toaster", directory=tmp_path / "c")
+    with pytest.raises(UsageError, match="which system"):
+        new_project(topic="guards", directory=tmp_path / "d")

@@ -34,7 +34,7 @@ def _cell(notebook: dict, grade_id: str) -> dict:
 
 
 def test_submit_writes_a_zip_with_the_notebook(project: Path) -> None:
-    result = submit_project(directory=project)
+    result = submit_project(directory=project, run_checks=False)
     assert Path(result.zip_path) == project / "guards-tax-submission.zip"
     with zipfile.ZipFile(result.zip_path) as archive:
         assert archive.namelist() == ["guards.ipynb"]
@@ -42,10 +42,10 @@ def test_submit_writes_a_zip_with_the_notebook(project: Path) -> None:
 
 
 def test_a_second_submission_is_numbered_unless_forced(project: Path) -> None:
-    first = submit_project(directory=project).zip_path
-    second = submit_project(directory=project).zip_path
+    first = submit_project(directory=project, run_checks=False).zip_path
+    second = submit_project(directory=project, run_checks=False).zip_path
     assert Path(second).name == "guards-tax-submission-2.zip" and Path(first).is_file()
-    forced = submit_project(directory=project, force=True).zip_path
+    forced = submit_project(directory=project, force=True, run_checks=False).zip_path
     assert forced == first
 
 
@@ -64,13 +64,13 @@ def test_an_answered_notebook_has_no_warnings(project: Path) -> None:
             _cell(notebook, grade_id)["source"] = source.replace("### BEGIN SOLUTION", "")
 
     _edit(project, answer)
-    assert submit_project(directory=project).warnings == ()
+    assert submit_project(directory=project, run_checks=False).warnings == ()
 
 
 def test_a_notebook_without_nbgrader_checksums_is_refused(project: Path) -> None:
     (project / "guards.ipynb").write_text(SOURCE.read_text())  # the instructor's source
     with pytest.raises(InputError, match="was edited"):
-        submit_project(directory=project)
+        submit_project(directory=project, run_checks=False)
 
 
 def test_an_edited_locked_cell_is_refused(project: Path) -> None:
@@ -78,7 +78,7 @@ def test_an_edited_locked_cell_is_refused(project: Path) -> None:
     with pytest.raises(
         InputError, match=r"locked cell 'test-advice-guard' of guards\.ipynb was edited"
     ):
-        submit_project(directory=project)
+        submit_project(directory=project, run_checks=False)
     assert not list(project.glob("*.zip"))
 
 
@@ -88,18 +88,47 @@ def test_tampered_points_are_refused(project: Path) -> None:
         lambda nb: _cell(nb, "check-keeps-revenue")["metadata"]["nbgrader"].update(points=100.0),
     )
     with pytest.raises(InputError, match="check-keeps-revenue"):
-        submit_project(directory=project)
+        submit_project(directory=project, run_checks=False)
 
 
 def test_a_deleted_locked_cell_is_refused(project: Path) -> None:
     _edit(project, lambda nb: nb["cells"].remove(_cell(nb, "setup")))
     with pytest.raises(InputError, match="locked cell 'setup' was deleted"):
-        submit_project(directory=project)
+        submit_project(directory=project, run_checks=False)
 
 
 def test_corrupt_notebook_and_missing_marker(project: Path, tmp_path: Path) -> None:
     (project / "guards.ipynb").write_text('{"cells": [')
     with pytest.raises(InputError, match="not valid notebook JSON"):
-        submit_project(directory=project)
+        submit_project(directory=project, run_checks=False)
     with pytest.raises(InputError, match="not an mlip assignment project"):
-        submit_project(directory=tmp_path)
+        submit_project(directory=tmp_path, run_checks=False)
+
+
+def test_a_second_submission_says_which_zip_is_new(project: Path) -> None:
+    first = submit_project(directory=project, run_checks=False)
+    assert first.earlier == ()
+    second = submit_project(directory=project, run_checks=False)
+    assert second.earlier == (first.zip_path,)
+    notice = [w for w in second.warnings if "earlier submission" in w]
+    assert notice and "guards-tax-submission.zip" in notice[0]
+    assert "guards-tax-submission-2.zip" in notice[0] and "--force" in notice[0]
+    assert second.to_dict()["earlier"] == [first.zip_path]
+
+
+def test_failing_public_checks_warn_but_the_zip_is_written(project: Path) -> None:
+    result = submit_project(directory=project)  # the fresh release: every check fails
+    assert Path(result.zip_path).is_file()
+    assert result.checks_passed is False
+    assert any(
+        w.startswith("public checks fail (0/") and "mlip check" in w for w in result.warnings
+    )
+
+
+def test_a_folder_of_projects_lists_them(tmp_path: Path) -> None:
+    for topic in ("guards-tax", "monitoring-tax"):
+        new_project(topic=topic, directory=tmp_path / topic)
+    with pytest.raises(
+        InputError, match=r"holds 2 projects: .*guards-tax, .*monitoring-tax; pass one"
+    ):
+        submit_project(directory=tmp_path, run_checks=False)

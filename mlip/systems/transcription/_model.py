@@ -131,5 +131,6 @@ class SpeechModel:
             network = build_network(len(labels))
             network.load_state_dict(data["state_dict"])
         except Exception as error:  # any unreadable file is the user's input problem
-            raise InputError(f"{path} is not a transcription model checkpoint: {error}") from None
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise InputError(f"{path} is not a transcription model checkpoint: {reason}") from None
         return cls(network, labels, float(data["temperature"]))

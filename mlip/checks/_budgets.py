@@ -1,0 +1,86 @@
+"""CPU seconds each public check took on its reference solution (written by a script).
+
+Regenerate with ``python benchmarks/measure_check_budgets.py --write`` after changing a check or a
+system; ``mlip.services.check`` turns these into per-check budgets.
+Measured on a 2-core VM shared with five other jobs (load 5-9).
+"""
+
+from __future__ import annotations
+
+#: Per assignment, per public check.
+MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
+    "guards-tax": {
+        "keeps-revenue": 0.1,
+        "no-harmful-advice-under-chaos": 0.2,
+        "prompts-bounded": 0.1,
+        "safe-under-data-faults": 0.2,
+    },
+    "guards-toaster": {
+        "keeps-good-toast": 0.4,
+        "no-fire-under-chaos": 1.5,
+        "no-fire-under-sensor-faults": 1.8,
+    },
+    "guards-transcription": {
+        "keeps-transcripts-useful": 1.3,
+        "no-doubtful-word-published-under-chaos": 1.1,
+        "no-doubtful-word-published-under-faults": 3.2,
+    },
+    "monitoring-tax": {
+        "detects-gradual-drift": 0.2,
+        "detects-recurring-drift": 0.2,
+        "detects-sudden-drift": 0.2,
+        "quiet-without-drift": 0.2,
+    },
+    "monitoring-toaster": {
+        "detects-gradual-drift": 0.4,
+        "detects-recurring-drift": 0.6,
+        "detects-sudden-drift": 0.7,
+        "quiet-without-drift": 0.8,
+    },
+    "monitoring-transcription": {
+        "detects-gradual-drift": 1.5,
+        "detects-recurring-drift": 0.8,
+        "detects-sudden-drift": 1.4,
+        "quiet-without-drift": 2.0,
+    },
+    "requirements-tax": {
+        "assumptions-that-matter": 0.2,
+        "fault-tree-covers-hazards": 0.0,
+        "fault-tree-well-formed": 0.1,
+        "goals-measurable": 0.1,
+        "mitigations-break-cut-sets": 0.1,
+        "requirements-hold-and-matter": 0.3,
+        "requirements-measurable": 0.1,
+    },
+    "requirements-toaster": {
+        "assumptions-that-matter": 1.5,
+        "fault-tree-covers-hazards": 0.1,
+        "fault-tree-well-formed": 0.0,
+        "goals-measurable": 0.3,
+        "mitigations-break-cut-sets": 0.0,
+        "requirements-hold-and-matter": 1.3,
+        "requirements-measurable": 0.1,
+    },
+    "requirements-transcription": {
+        "assumptions-that-matter": 2.2,
+        "fault-tree-covers-hazards": 0.1,
+        "fault-tree-well-formed": 0.0,
+        "goals-measurable": 0.9,
+        "mitigations-break-cut-sets": 0.0,
+        "requirements-hold-and-matter": 3.7,
+        "requirements-measurable": 0.0,
+    },
+}
+
+#: Per assignment, the slowest code cell of the reference solution.
+MEASURED_CELL_CPU_SECONDS: dict[str, float] = {
+    "guards-tax": 0.2,
+    "guards-toaster": 0.5,
+    "guards-transcription": 2.9,
+    "monitoring-tax": 0.9,
+    "monitoring-toaster": 1.2,
+    "monitoring-transcription": 3.0,
+    "requirements-tax": 0.2,
+    "requirements-toaster": 0.4,
+    "requirements-transcription": 3.0,
+}
