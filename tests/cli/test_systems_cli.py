@@ -109,7 +109,7 @@ def test_course_without_autograder_says_how_to_install() -> None:
     from mlip import cli
     from mlip.errors import MlipError
 
-    with pytest.raises(MlipError, match=r"pip install \./autograder"):
+    with pytest.raises(MlipError, match=r"pip install mlip-autograder"):
         cli._course_missing()
 
 
