@@ -7,6 +7,11 @@ filled with the judge's verdicts: an error means zero, a number is partial credi
 them into the cells, so nbgrader's ``SaveAutoGrades`` records every score in the gradebook as
 usual. ``mlip course autograde`` computes results in parallel first; this step then only reads
 them. Plain ``nbgrader autograde`` also works: results are then computed here, one by one.
+
+Assignments the judge does not know (ordinary nbgrader homework in the same course) are not
+judged but executed, in the same jail: every code cell runs in the sandbox and nbgrader scores
+their test cells from those outputs (:mod:`mlip_autograder._execute`). Student code never runs
+in the grader's own account, for either kind.
 """
 
 from __future__ import annotations
@@ -69,19 +74,37 @@ class JudgePreprocessor(NbGraderPreprocessor):
             sanitized=nb,
         )
         apply_report(nb, report)
+        _add_late_note(nb, root, str(info["assignment"]), str(info["student"]))
         return nb, resources
 
 
+def _add_late_note(nb: Any, root: Path, assignment_id: str, student: str) -> None:
+    """Open a late submission's notebook (and so its feedback) with what lateness cost."""
+    from nbformat.v4 import new_markdown_cell
+
+    from mlip_autograder._config import late_policy
+    from mlip_autograder.late import late_note, lateness, submission_time
+
+    result = lateness(
+        late_policy(root, assignment_id), submission_time(root, assignment_id, student), 1.0
+    )
+    if result.seconds_late > 0:
+        nb.cells.insert(0, new_markdown_cell(late_note(result)))
+
+
 def register(config: Any) -> None:
-    """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``."""
+    """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``, and
+    :class:`~mlip_autograder.late.MlipLatePenalties` (the course's late policy) in place of
+    ``AssignLatePenalties``."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
-        AssignLatePenalties,
         CheckCellMetadata,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
+
+    from mlip_autograder.late import MlipLatePenalties
 
     config.Autograde.autograde_preprocessors = [
         JudgePreprocessor,
@@ -89,9 +112,10 @@ def register(config: Any) -> None:
         ClearMetadataPreprocessor,
         LimitOutput,
         SaveAutoGrades,
-        AssignLatePenalties,
+        MlipLatePenalties,
         CheckCellMetadata,
     ]
     root = config.CourseDirectory.get("root") if "CourseDirectory" in config else None
     if root:
         config.JudgePreprocessor.course_root = str(root)
+        config.MlipLatePenalties.course_root = str(root)

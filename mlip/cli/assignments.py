@@ -21,6 +21,7 @@ def list_command(json_output: JsonOption = False) -> None:
     """
     from rich.table import Table
 
+    from mlip.assignments import assignment_points
     from mlip.services.assignments import list_assignments
 
     listing = list_assignments()
@@ -34,12 +35,12 @@ def list_command(json_output: JsonOption = False) -> None:
     table.add_column("points", justify="right")
     for assignment in listing.assignments:
         chapter = assignment.chapter
-        points = sum(check.points for check in assignment.checks)
+        points = assignment_points(assignment.id)
         table.add_row(
             assignment.id,
             assignment.title,
             f"{chapter.number}. {chapter.title}\n[dim]{chapter.url}[/]",
-            f"{points:g}",
+            f"{points.total:g}\n[dim]{points.describe().partition(' = ')[2]}[/]",
         )
     console.print(table)
     console.print("Start one with [bold]mlip new TOPIC --system SYSTEM[/].")

@@ -38,6 +38,8 @@ def check(
 def _render(report: Any) -> None:
     from rich.table import Table
 
+    from mlip.assignments import assignment_points
+
     table = Table(title=f"{report.assignment}: public checks", title_justify="left")
     table.add_column("", no_wrap=True)
     table.add_column("check", style="bold", no_wrap=True)
@@ -51,5 +53,6 @@ def _render(report: Any) -> None:
         table.add_row(mark, result.check, f"{result.points:g}/{result.max_points:g}", text)
     console.print(table)
     console.print(f"public points: [bold]{report.points:g}/{report.max_points:g}[/]")
+    console.print(f"[dim]assignment total: {assignment_points(report.assignment).describe()}[/]")
     if report.hidden_checks:
         console.print(f"[dim]graded later by the autograder: {', '.join(report.hidden_checks)}[/]")

@@ -67,7 +67,15 @@ class CheckReport:
             "max_points": self.max_points,
             "results": [result.to_dict() for result in self.results],
             "hidden_checks": list(self.hidden_checks),
+            "assignment_points": _assignment_points(self.assignment),
         }
+
+
+def _assignment_points(assignment_id: str) -> dict[str, float]:
+    """The whole assignment's points by kind (the same story as every other view)."""
+    from mlip.assignments import assignment_points
+
+    return assignment_points(assignment_id).to_dict()
 
 
 def _cell_kind(cell: dict[str, Any]) -> str:
