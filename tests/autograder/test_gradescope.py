@@ -71,7 +71,8 @@ def gradescope_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     done = subprocess.run(
         [str(script)],
         cwd=root / "autograder" / "source",
-        env={**os.environ, "MLIP_GRADESCOPE_ROOT": str(root), "MLIP_GRADESCOPE_PYTHON": sys.executable},
+        env={**os.environ, "MLIP_GRADESCOPE_ROOT": str(root),
+             "MLIP_GRADESCOPE_PYTHON": sys.executable},
         capture_output=True,
         text=True,
         check=False,

@@ -85,10 +85,9 @@ def _submission(release: dict[str, Any], answer: str | None, explain: str | None
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """A course with guards-toaster and hw0; hw0 collected and autograded once."""
-    from nbgrader.api import Gradebook
-
     from mlip_autograder.autograde import autograde
     from mlip_autograder.course import Course, init_course, release_all
+    from nbgrader.api import Gradebook
 
     base = tmp_path_factory.mktemp("mixed")
     sources = base / "sources"
@@ -157,10 +156,9 @@ def test_plain_nbgrader_autograde_runs_homework(mixed: tuple[Any, Any]) -> None:
 
 @pytest.mark.slow
 def test_late_penalty_everywhere(mixed: tuple[Any, Any], tmp_path: Path) -> None:
-    from nbgrader.api import Gradebook
-
     from mlip_autograder.course import generate_feedback
     from mlip_autograder.grades import grades
+    from nbgrader.api import Gradebook
 
     course, _ = mixed
     report = grades(
