@@ -242,3 +242,39 @@ def test_similarity_report_lists_copies_without_penalty(mixed: tuple[Any, Any]) 
     assert "different-right" not in listed and "blank" not in listed
     scores = {row["student"]: row["score_before_penalty"] for row in report.rows}
     assert scores["right-reformatted"] == scores["different-right"] == 2  # never a penalty
+
+
+@pytest.mark.slow
+def test_every_export_says_graded_without_isolation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A course that opted out of the jail: hw0 still grades, and every export says so."""
+    from mlip_autograder._sandbox import WITHOUT_ISOLATION
+    from mlip_autograder.autograde import autograde
+    from mlip_autograder.course import Course, init_course, release_assignment
+    from mlip_autograder.grades import grades
+
+    monkeypatch.setenv("MLIP_BWRAP", str(tmp_path / "no-bwrap-here"))
+    init_course(directory=tmp_path / "course", sources=DATA / "mixed")
+    course = Course((tmp_path / "course").resolve())
+    toml = TEST_TOML.replace("[sandbox]\n", '[sandbox]\nisolation = "none"\n')
+    (course.root / "mlip_course.toml").write_text(toml, encoding="utf-8")
+    release_assignment(course=course, assignment_id=HW0)
+    release = json.loads((course.root / "release" / HW0 / "hw0.ipynb").read_text())
+    folder = course.root / "submitted" / "ada" / HW0
+    folder.mkdir(parents=True)
+    (folder / "hw0.ipynb").write_text(json.dumps(_submission(release, RIGHT, None)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        (grade,) = autograde(course=course, assignment_id=HW0, workers=1).grades
+    assert grade.score == 2
+    report = grades(
+        course=course,
+        csv=tmp_path / "nbgrader.csv",
+        export=tmp_path / "grades.csv",
+        canvas=tmp_path / "canvas.csv",
+        plot=False,
+    )
+    assert report.without_isolation == (f"{HW0}/ada",)
+    for name in ("nbgrader.csv", "grades.csv", "canvas.csv"):
+        assert WITHOUT_ISOLATION in (tmp_path / name).read_text(encoding="utf-8"), name
