@@ -24,7 +24,7 @@ from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-__all__ = ["JudgePreprocessor", "apply_report", "register"]
+__all__ = ["JudgePreprocessor", "PendingHandGrading", "apply_report", "register"]
 
 
 #: The note that opens the autograded notebook (and so the feedback page) when the student's code
@@ -92,6 +92,42 @@ def _add_late_note(nb: Any, root: Path, assignment_id: str, student: str) -> Non
         nb.cells.insert(0, new_markdown_cell(late_note(result)))
 
 
+#: The note under a hand-graded part that nobody has graded yet (in the feedback).
+PENDING_NOTE = (
+    "**Pending:** this part ({points:g} point(s)) is graded by hand and has not been graded "
+    "yet; the score above does not include it."
+)
+
+
+class PendingHandGrading(NbGraderPreprocessor):
+    """Feedback step after nbgrader's ``GetGrades``: a hand-graded part without a score says
+    "pending" instead of showing as zero points."""
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        from nbformat.v4 import new_markdown_cell
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        cells = []
+        with Gradebook(info["db_url"]) as gradebook:
+            for cell in nb.cells:
+                cells.append(cell)
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if not (meta.get("grade") or meta.get("task")) or "grade_id" not in meta:
+                    continue
+                try:
+                    grade = gradebook.find_grade(
+                        meta["grade_id"], info["notebook"], info["assignment"], info["student"]
+                    )
+                except MissingEntry:
+                    continue
+                if grade.needs_manual_grade:
+                    points = float(meta.get("points", 0) or 0)
+                    cells.append(new_markdown_cell(PENDING_NOTE.format(points=points)))
+        nb.cells = cells
+        return nb, resources
+
+
 def register(config: Any) -> None:
     """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``, and
     :class:`~mlip_autograder.late.MlipLatePenalties` (the course's late policy) in place of
@@ -114,6 +150,14 @@ def register(config: Any) -> None:
         SaveAutoGrades,
         MlipLatePenalties,
         CheckCellMetadata,
+    ]
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    config.GenerateFeedback.preprocessors = [
+        GetGrades,
+        PendingHandGrading,
+        CSSHTMLHeaderPreprocessor,
     ]
     root = config.CourseDirectory.get("root") if "CourseDirectory" in config else None
     if root:

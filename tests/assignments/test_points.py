@@ -7,15 +7,15 @@ import json
 
 import pytest
 
-from mlip.assignments import ASSIGNMENTS, PointsBreakdown, assignment_points
+from mlip.assignments import ASSIGNMENTS, Assignment, PointsBreakdown, assignment_points
 from mlip.assignments._points import notebook_points
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.id)
-def test_notebook_checks_match_the_catalogue(assignment: object) -> None:
-    points = assignment_points(assignment.id)  # type: ignore[attr-defined]
-    public = sum(c.points for c in assignment.public_checks)  # type: ignore[attr-defined]
-    hidden = sum(c.points for c in assignment.hidden_checks)  # type: ignore[attr-defined]
+def test_notebook_checks_match_the_catalogue(assignment: Assignment) -> None:
+    points = assignment_points(assignment.id)
+    public = sum(c.points for c in assignment.public_checks)
+    hidden = sum(c.points for c in assignment.hidden_checks)
     assert (points.public_checks, points.hidden_checks) == (public, hidden)
     assert points.total == public + hidden + points.unit_tests + points.hand_graded
 

@@ -15,7 +15,7 @@ DUE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
 
 
 def _policy(**settings: object) -> LatePolicy:
-    return LatePolicy(due=DUE, **settings)  # type: ignore[arg-type]
+    return LatePolicy(due=DUE, **settings)
 
 
 @pytest.mark.parametrize(

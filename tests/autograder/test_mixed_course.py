@@ -205,6 +205,8 @@ def test_late_penalty_everywhere(mixed: tuple[Any, Any], tmp_path: Path) -> None
     assert "Late submission" in html["right-late"] and "no points" in html["right-late"]
     assert "Late submission penalty" in html["right-late"]  # nbgrader's own line
     assert "Late submission" not in html["right"]
+    # a hand-graded part nobody graded yet is pending, not a zero
+    assert "Pending:" in html["right"] and "Pending:" not in html["blank"]
 
 
 @pytest.mark.slow
