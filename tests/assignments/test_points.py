@@ -54,3 +54,13 @@ def test_assignments_list_shows_the_total(capsys: pytest.CaptureFixture[str]) ->
     listed = {a["id"]: a for a in json.loads(capsys.readouterr().out)["assignments"]}
     assert listed["guards-toaster"]["points"] == 28
     assert listed["guards-toaster"]["points_breakdown"]["hand_graded"] == 2
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.id)
+def test_notebook_header_states_the_total(assignment: Assignment) -> None:
+    from mlip.assignments import release_dir
+
+    for name in assignment.notebooks:
+        notebook = json.loads((release_dir(assignment.id) / name).read_text(encoding="utf-8"))
+        header = "".join(notebook["cells"][0]["source"])
+        assert f"Points: **{assignment_points(assignment.id).describe()}**" in header
