@@ -280,3 +280,21 @@ def test_every_export_says_graded_without_isolation(
     assert report.without_isolation == (f"{HW0}/ada",)
     for name in ("nbgrader.csv", "grades.csv", "canvas.csv"):
         assert WITHOUT_ISOLATION in (tmp_path / name).read_text(encoding="utf-8"), name
+
+
+@pytest.mark.slow
+def test_grades_table_shows_penalty_and_pending(
+    mixed: tuple[Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    course, _ = mixed
+    capsys.readouterr()
+    assert _cli("course", "grades", "-a", "hw0", "--course", str(course.root)) == 0
+    out = capsys.readouterr().out
+    assert "late: -2" in out and "+1 pending" in out and "identical" in out
+    assert _cli("course", "grades", "-a", "nope", "--course", str(course.root)) == 2
+
+
+def _cli(*args: str) -> Any:
+    from mlip.cli import main
+
+    return main(list(args))
