@@ -97,6 +97,7 @@ def load_config(course: Path) -> CourseConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise InputError(f"{path}: cannot read course settings ({error})") from error
+    load_late_policies(course)  # bad late-work settings stop grading before it starts
     sandbox = dict(_section(data, "sandbox", path))
     isolation = sandbox.pop("isolation", CourseConfig.isolation)
     if isolation not in ISOLATION_SETTINGS:

@@ -86,9 +86,13 @@ def test_settings_from_toml(tmp_path: Path) -> None:
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, text: str) -> None:
+    from mlip_autograder._config import load_config
+
     (tmp_path / "mlip_course.toml").write_text(text, encoding="utf-8")
     with pytest.raises(InputError):
         load_late_policies(tmp_path)
+    with pytest.raises(InputError):  # autograde reads the settings first: it stops at once
+        load_config(tmp_path)
 
 
 def test_submission_time_reads_nbgrader_timestamps(tmp_path: Path) -> None:
