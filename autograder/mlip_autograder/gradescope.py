@@ -299,14 +299,18 @@ def _build_wheels(target: Path) -> list[Path]:
         )
     for project in projects:
         done = subprocess.run(
-            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(target)],
+            [
+                *(sys.executable, "-m", "build", "--wheel", "--no-isolation"),
+                *("--skip-dependency-check", "--outdir", str(target)),
+            ],
             cwd=project,
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:]
+            lines = (done.stderr + done.stdout).strip().splitlines()
+            tail = [line for line in lines if "ERROR" in line or "Error" in line][-1:] or lines[-1:]
             raise UsageError(
                 f"building the wheel of {project.name} failed ({' '.join(tail) or 'no output'}); "
                 "install `build` or pass --wheels DIR"
