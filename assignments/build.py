@@ -42,6 +42,7 @@ RELEASE = ROOT / "mlip" / "assignments" / "release"
 sys.path.insert(0, str(ROOT))
 
 from mlip.assignments import ASSIGNMENTS, Assignment  # noqa: E402
+from mlip.assignments._points import notebook_points  # noqa: E402
 
 CELL_MARK = "#%% "
 SECTION_MARK = "#%%% "
@@ -195,7 +196,10 @@ def render_source(assignment: Assignment) -> dict[str, Any]:
     sections = _sections((TEMPLATES / f"{assignment.id}.cells").read_text(encoding="utf-8"))
     variables = _variables(assignment, sections)
     lines = _expand(template, sections, assignment)
-    cells = _cells(_substitute("\n".join(lines), variables).splitlines())
+    # the header states the total the notebook's own cells carry (the one points story)
+    draft = _cells(_substitute("\n".join(lines), {**variables, "points": ""}).splitlines())
+    points = notebook_points({"cells": draft}).describe()
+    cells = _cells(_substitute("\n".join(lines), {**variables, "points": points}).splitlines())
     return {"cells": cells, "metadata": NBFORMAT_METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 

@@ -20,6 +20,7 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,11 @@ __all__ = [
     "COURSE_TOML",
     "SECRET_FILE",
     "CourseConfig",
+    "LatePolicy",
     "Limits",
+    "late_policy",
     "load_config",
+    "load_late_policies",
 ]
 
 COURSE_TOML = "mlip_course.toml"
@@ -93,6 +97,7 @@ def load_config(course: Path) -> CourseConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise InputError(f"{path}: cannot read course settings ({error})") from error
+    load_late_policies(course)  # bad late-work settings stop grading before it starts
     sandbox = dict(_section(data, "sandbox", path))
     isolation = sandbox.pop("isolation", CourseConfig.isolation)
     if isolation not in ISOLATION_SETTINGS:
@@ -141,3 +146,112 @@ def default_toml() -> str:
         f"workers = {CourseConfig.workers}\n"
         "pin_cpus = true  # each worker and its sandbox share one CPU (Linux)\n"
     )
+
+
+# --- Late work --------------------------------------------------------------------------------
+#
+#     [late]                       # defaults for every assignment
+#     grace_minutes = 15
+#     penalty = "per-day"          # "none", "zero" or "per-day"
+#     percent_per_day = 10         # "per-day": share of the earned points per started day late
+#     floor_percent = 50           # "per-day": a late submission keeps at least this share
+#
+#     [assignments.guards-toaster] # per assignment: the due date, and any [late] setting
+#     due = 2026-12-01T23:59:00Z   # a TOML date-time with its UTC offset
+#     canvas_id = "12345"          # optional: the Canvas assignment the Canvas CSV fills
+
+#: The values of ``penalty``.
+PENALTIES = ("none", "zero", "per-day")
+
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """Due date, grace period and penalty of one assignment (no due date: never late)."""
+
+    due: datetime | None = None
+    grace_minutes: float = 0.0
+    penalty: str = "none"
+    percent_per_day: float = 10.0
+    floor_percent: float = 0.0
+    canvas_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "due": None if self.due is None else self.due.isoformat()}
+
+
+_LATE_KEYS = ("grace_minutes", "penalty", "percent_per_day", "floor_percent")
+
+
+def _late_settings(table: dict[str, Any], where: str, path: Path) -> dict[str, Any]:
+    """Checked ``LatePolicy`` fields from one TOML table."""
+    allowed = {*_LATE_KEYS, "due", "canvas_id"} if where != "[late]" else set(_LATE_KEYS)
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InputError(f"{path}: unknown {where} settings: {', '.join(unknown)}")
+    settings: dict[str, Any] = {}
+    for name, value in table.items():
+        if name == "due":
+            if not isinstance(value, datetime) or value.tzinfo is None:
+                raise InputError(
+                    f"{path}: {where} due must be a TOML date-time with a UTC offset, "
+                    "e.g. 2026-12-01T23:59:00Z"
+                )
+            settings[name] = value
+        elif name == "penalty":
+            if value not in PENALTIES:
+                listing = ", ".join(f'"{penalty}"' for penalty in PENALTIES)
+                raise InputError(f"{path}: {where} penalty must be one of: {listing}")
+            settings[name] = value
+        elif name == "canvas_id":
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                raise InputError(f"{path}: {where} canvas_id must be a string")
+            settings[name] = str(value)
+        else:
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise InputError(f"{path}: {where} {name} must be a number >= 0")
+            if "percent" in name and value > 100:
+                raise InputError(f"{path}: {where} {name} must be at most 100")
+            settings[name] = float(value)
+    return settings
+
+
+def load_late_policies(course: Path) -> tuple[LatePolicy, dict[str, LatePolicy]]:
+    """The course-wide late policy and each ``[assignments.ID]`` policy (defaults filled in)."""
+    path = course / COURSE_TOML
+    if not path.exists():
+        return LatePolicy(), {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"{path}: cannot read course settings ({error})") from error
+    default = LatePolicy(**_late_settings(_section(data, "late", path), "[late]", path))
+    policies = {}
+    for assignment, table in _section(data, "assignments", path).items():
+        if not isinstance(table, dict):
+            raise InputError(f"{path}: [assignments.{assignment}] must be a table")
+        where = f"[assignments.{assignment}]"
+        policies[str(assignment)] = replace(default, **_late_settings(table, where, path))
+    return default, policies
+
+
+def late_policy(course: Path, assignment_id: str) -> LatePolicy:
+    """The late policy of ``assignment_id`` in ``course``."""
+    default, policies = load_late_policies(course)
+    return policies.get(assignment_id, default)
+
+
+#: Appended to the ``mlip_course.toml`` that ``mlip course init`` writes.
+LATE_TOML = """
+# Late work (one source of truth: grades, exports, feedback and Gradescope all apply it).
+[late]
+grace_minutes = 0
+penalty = "none"  # "none", "zero" or "per-day"
+percent_per_day = 10  # "per-day": share of the earned points taken per started day late
+floor_percent = 0  # "per-day": a late submission keeps at least this share
+
+# Per assignment: its due date (TOML date-time with offset) and any [late] setting.
+# [assignments.guards-toaster]
+# due = 2026-12-01T23:59:00Z
+# penalty = "zero"
+# canvas_id = "12345"  # the Canvas assignment `mlip course grades --canvas` fills
+"""

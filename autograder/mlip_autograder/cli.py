@@ -61,7 +61,12 @@ def init(
 
 @app.command("release")
 def release(
-    assignment: Annotated[str, typer.Argument(help="Assignment id, e.g. guards-toaster.")],
+    assignment: Annotated[
+        str | None, typer.Argument(help="Assignment id, e.g. guards-toaster.")
+    ] = None,
+    all_assignments: Annotated[
+        bool, typer.Option("--all", help="Release every assignment of the course.")
+    ] = False,
     course: CourseOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -69,18 +74,31 @@ def release(
 
     Example: mlip course release guards-toaster
     """
-    from mlip_autograder.course import release_assignment
+    from mlip.errors import UsageError
+    from mlip_autograder.course import release_all, release_assignment
 
-    report = release_assignment(course=_course(course), assignment_id=assignment)
-    if json_output:
-        print_json(report.to_dict())
-        return
-    console.print(
-        f"[green]released[/] {report.assignment} -> {report.release_dir} "
-        f"({', '.join(report.notebooks)})"
+    if (assignment is None) == (not all_assignments):
+        raise UsageError("give one assignment id or --all")
+    folder = _course(course)
+    reports = (
+        release_all(course=folder)
+        if all_assignments
+        else (release_assignment(course=folder, assignment_id=str(assignment)),)
     )
-    for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+    if json_output:
+        print_json(
+            reports[0].to_dict()
+            if assignment is not None
+            else {"released": [report.to_dict() for report in reports]}
+        )
+        return
+    for report in reports:
+        console.print(
+            f"[green]released[/] {report.assignment} -> {report.release_dir} "
+            f"({', '.join(report.notebooks)})"
+        )
+        for warning in report.warnings:
+            err_console.print(f"[yellow]warning:[/] {warning}")
 
 
 @app.command("collect")
@@ -206,31 +224,60 @@ def feedback(
 
 @app.command("grades")
 def grades(
+    assignment: Annotated[
+        str | None, typer.Option("--assignment", "-a", help="Only this assignment.")
+    ] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write nbgrader's CSV here.")] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Write a CSV with LMS ids, penalties and pending parts."),
+    ] = None,
+    canvas: Annotated[
+        Path | None, typer.Option("--canvas", help="Write a Canvas gradebook-import CSV here.")
+    ] = None,
     course: CourseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Scores, per-check pass rates and a score histogram (PNG).
+    """Scores (late penalties applied, hand grading pending), check pass rates, similar
+    submissions, a histogram (PNG) and LMS exports.
 
-    Example: mlip course grades --csv grades.csv
+    Example: mlip course grades --assignment guards-toaster --canvas canvas.csv
     """
     from mlip_autograder.grades import grades as read_grades
 
-    report = read_grades(course=_course(course), csv=csv)
+    report = read_grades(
+        course=_course(course), csv=csv, assignment=assignment, export=export, canvas=canvas
+    )
     if json_output:
         print_json(report.to_dict())
         return
     _render_report(report)
 
 
+def _score_words(row: dict[str, Any]) -> str:
+    """``20/28``, with a late penalty and pending hand-graded points spelled out."""
+    words = f"{row['score']:g}/{row['max_score']:g}"
+    if row.get("late_penalty"):
+        words += f" [red](late: -{row['late_penalty']:g})[/]"
+    if row.get("pending_points"):
+        words += f" [yellow]+{row['pending_points']:g} pending[/]"
+    return words
+
+
 def _render_report(report: Any) -> None:
     from rich.table import Table
 
     table = Table(title="grades", title_justify="left")
-    for column in ("assignment", "student", "score"):
+    for column in ("assignment", "student", "score", "late"):
         table.add_column(column)
     for row in report.rows:
-        table.add_row(row["assignment"], row["student"], f"{row['score']:g}/{row['max_score']:g}")
+        late = row.get("late", {}).get("note", "on time")
+        table.add_row(
+            row["assignment"],
+            row["student"],
+            _score_words(row),
+            "" if late == "on time" else late,
+        )
     console.print(table)
     if report.without_isolation:
         console.print(
@@ -249,10 +296,54 @@ def _render_report(report: Any) -> None:
             f"{rate.mean_points:g}/{rate.max_points:g}",
         )
     console.print(rates)
+    for group in report.similar:
+        console.print(
+            f"[yellow]similar[/] {group.assignment}: {group.kind} answers from "
+            f"{', '.join(group.students)} [dim](for a human to look at; scores unchanged)[/]"
+        )
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/] {note}")
     if report.csv:
         console.print(f"CSV: {report.csv}")
+    for path in report.exports:
+        console.print(f"export: {path}")
     if report.histogram:
         console.print(f"histogram: {report.histogram}")
+
+
+@app.command("gradescope")
+def gradescope(
+    assignment: Annotated[str, typer.Argument(help="Assignment id.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the autograder zip.")
+    ] = Path("autograder.zip"),
+    wheels: Annotated[
+        Path | None,
+        typer.Option("--wheels", help="Folder with the mlip-kit and mlip-autograder wheels."),
+    ] = None,
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write a Gradescope autograder zip (our judge and jail in Gradescope's container).
+
+    The zip holds the course's secret seed: upload it to Gradescope, never share it.
+
+    Example: mlip course gradescope guards-toaster -o autograder.zip
+    """
+    from mlip_autograder.gradescope import build_autograder_zip
+
+    report = build_autograder_zip(
+        course=_course(course), assignment_id=assignment, output=output, wheels=wheels
+    )
+    if json_output:
+        print_json(report.to_dict())
+        return
+    console.print(f"[green]wrote[/] {report.zip} ({len(report.files)} files)")
+    console.print(f"wheels: {', '.join(report.wheels)}")
+    err_console.print(
+        "[yellow]instructors only:[/] the zip contains the course's secret seed; upload it to "
+        "Gradescope's autograder settings and never share it"
+    )
 
 
 @app.command("doctor")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mlip.errors import InputError, UsageError
-from mlip_autograder._config import COURSE_TOML, SECRET_FILE, default_toml
+from mlip_autograder._config import COURSE_TOML, LATE_TOML, SECRET_FILE, default_toml
 
 __all__ = [
     "Course",
@@ -27,6 +27,7 @@ __all__ = [
     "generate_feedback",
     "init_course",
     "nbgrader_api",
+    "release_all",
     "release_assignment",
 ]
 
@@ -195,7 +196,7 @@ def init_course(
     (directory / "nbgrader_config.py").write_text(
         _NBGRADER_CONFIG.format(course_id=directory.name), encoding="utf-8"
     )
-    (directory / COURSE_TOML).write_text(default_toml(), encoding="utf-8")
+    (directory / COURSE_TOML).write_text(default_toml() + LATE_TOML, encoding="utf-8")
     (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     course.secret_path.write_text(secrets.token_hex(16) + "\n", encoding="utf-8")
     course.secret_path.chmod(0o600)
@@ -264,6 +265,7 @@ def release_assignment(*, course: Course, assignment_id: str) -> ReleaseReport:
         raise InputError(
             f"nbgrader generate_assignment failed for {assignment_id}: {_log_tail(result)}"
         )
+    _record_due_date(course, assignment_id)
     release = course.root / "release" / assignment_id
     return ReleaseReport(
         assignment_id,
@@ -271,6 +273,30 @@ def release_assignment(*, course: Course, assignment_id: str) -> ReleaseReport:
         tuple(sorted(path.name for path in release.glob("*.ipynb"))),
         _missing_hidden_families(assignment_id),
     )
+
+
+def _record_due_date(course: Course, assignment_id: str) -> None:
+    """Copy the due date of ``mlip_course.toml`` into nbgrader's gradebook, so formgrader shows
+    the date the course's late policy (the one source of truth) uses."""
+    from datetime import UTC
+
+    from nbgrader.api import Gradebook
+
+    from mlip_autograder._config import late_policy
+
+    due = late_policy(course.root, assignment_id).due
+    with Gradebook(course.db_url, course.course_id()) as gradebook:
+        gradebook.update_or_create_assignment(
+            assignment_id, duedate=None if due is None else due.astimezone(UTC).replace(tzinfo=None)
+        )
+
+
+def release_all(*, course: Course) -> tuple[ReleaseReport, ...]:
+    """Release every assignment of the course (``mlip course release --all``)."""
+    names = course.assignments()
+    if not names:
+        raise UsageError(f"no assignments in {course.source}")
+    return tuple(release_assignment(course=course, assignment_id=name) for name in names)
 
 
 @dataclass(frozen=True)

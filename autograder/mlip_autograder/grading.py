@@ -12,6 +12,7 @@ from typing import Any
 
 from mlip.errors import MlipError
 from mlip_autograder._config import load_config
+from mlip_autograder._execute import execute_notebook, is_kit_assignment
 from mlip_autograder._notebook import load_notebook, restore_locked_cells, source_text
 from mlip_autograder._sandbox import detect_isolation
 from mlip_autograder._store import fingerprint, read_json, result_path, write_json_atomic
@@ -92,6 +93,10 @@ def grade_notebook(
         cached = read_json(course.root / ".mlip" / "cache" / f"{key}.json")
         if isinstance(cached, dict) and not force:
             report = JudgeReport.from_dict(cached)
+        elif not is_kit_assignment(assignment_id):  # ordinary nbgrader work: run it, jailed
+            report = execute_notebook(
+                notebook, limits=config.limits, isolation=isolation, hide=[root]
+            )
         else:
             report = judge_notebook(
                 notebook,
@@ -101,8 +106,8 @@ def grade_notebook(
                 secret=secret,
                 hide=[root],
             )
-            if report.status == "graded":
-                write_json_atomic(course.root / ".mlip" / "cache" / f"{key}.json", report.to_dict())
+        if report.status == "graded" and (force or not isinstance(cached, dict)):
+            write_json_atomic(course.root / ".mlip" / "cache" / f"{key}.json", report.to_dict())
     except MlipError as error:
         report = invalid_report(str(error), isolation.kind)
     write_json_atomic(

@@ -7,6 +7,11 @@ filled with the judge's verdicts: an error means zero, a number is partial credi
 them into the cells, so nbgrader's ``SaveAutoGrades`` records every score in the gradebook as
 usual. ``mlip course autograde`` computes results in parallel first; this step then only reads
 them. Plain ``nbgrader autograde`` also works: results are then computed here, one by one.
+
+Assignments the judge does not know (ordinary nbgrader homework in the same course) are not
+judged but executed, in the same jail: every code cell runs in the sandbox and nbgrader scores
+their test cells from those outputs (:mod:`mlip_autograder._execute`). Student code never runs
+in the grader's own account, for either kind.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from nbformat import from_dict
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-__all__ = ["JudgePreprocessor", "apply_report", "register"]
+__all__ = ["JudgePreprocessor", "PendingHandGrading", "apply_report", "register"]
 
 
 #: The note that opens the autograded notebook (and so the feedback page) when the student's code
@@ -69,19 +74,73 @@ class JudgePreprocessor(NbGraderPreprocessor):
             sanitized=nb,
         )
         apply_report(nb, report)
+        _add_late_note(nb, root, str(info["assignment"]), str(info["student"]))
+        return nb, resources
+
+
+def _add_late_note(nb: Any, root: Path, assignment_id: str, student: str) -> None:
+    """Open a late submission's notebook (and so its feedback) with what lateness cost."""
+    from nbformat.v4 import new_markdown_cell
+
+    from mlip_autograder._config import late_policy
+    from mlip_autograder.late import late_note, lateness, submission_time
+
+    result = lateness(
+        late_policy(root, assignment_id), submission_time(root, assignment_id, student), 1.0
+    )
+    if result.seconds_late > 0:
+        nb.cells.insert(0, new_markdown_cell(late_note(result)))
+
+
+#: The note under a hand-graded part that nobody has graded yet (in the feedback).
+PENDING_NOTE = (
+    "**Pending:** this part ({points:g} point(s)) is graded by hand and has not been graded "
+    "yet; the score above does not include it."
+)
+
+
+class PendingHandGrading(NbGraderPreprocessor):
+    """Feedback step after nbgrader's ``GetGrades``: a hand-graded part without a score says
+    "pending" instead of showing as zero points."""
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        from nbformat.v4 import new_markdown_cell
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        cells = []
+        with Gradebook(info["db_url"]) as gradebook:
+            for cell in nb.cells:
+                cells.append(cell)
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                if not (meta.get("grade") or meta.get("task")) or "grade_id" not in meta:
+                    continue
+                try:
+                    grade = gradebook.find_grade(
+                        meta["grade_id"], info["notebook"], info["assignment"], info["student"]
+                    )
+                except MissingEntry:
+                    continue
+                if grade.needs_manual_grade:
+                    points = float(meta.get("points", 0) or 0)
+                    cells.append(new_markdown_cell(PENDING_NOTE.format(points=points)))
+        nb.cells = cells
         return nb, resources
 
 
 def register(config: Any) -> None:
-    """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``."""
+    """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``, and
+    :class:`~mlip_autograder.late.MlipLatePenalties` (the course's late policy) in place of
+    ``AssignLatePenalties``."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
-        AssignLatePenalties,
         CheckCellMetadata,
         IgnorePattern,
         LimitOutput,
         SaveAutoGrades,
     )
+
+    from mlip_autograder.late import MlipLatePenalties
 
     config.Autograde.autograde_preprocessors = [
         JudgePreprocessor,
@@ -89,9 +148,18 @@ def register(config: Any) -> None:
         ClearMetadataPreprocessor,
         LimitOutput,
         SaveAutoGrades,
-        AssignLatePenalties,
+        MlipLatePenalties,
         CheckCellMetadata,
+    ]
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    config.GenerateFeedback.preprocessors = [
+        GetGrades,
+        PendingHandGrading,
+        CSSHTMLHeaderPreprocessor,
     ]
     root = config.CourseDirectory.get("root") if "CourseDirectory" in config else None
     if root:
         config.JudgePreprocessor.course_root = str(root)
+        config.MlipLatePenalties.course_root = str(root)

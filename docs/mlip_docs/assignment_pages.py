@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlip.assignments import ASSIGNMENTS, Assignment
+from mlip.assignments import ASSIGNMENTS, Assignment, assignment_points
 
 from ._markdown import cell, code, table
 
@@ -42,8 +42,7 @@ def assignment_page(assignment: Assignment) -> AssignmentPage:
     """The page of one assignment."""
     topic, system = assignment.topic, assignment.system
     described = _extension_descriptions(system)
-    total = sum(check.points for check in assignment.checks)
-    public = sum(check.points for check in assignment.public_checks)
+    points = assignment_points(assignment.id)
     parts = [
         f"# {cell(assignment.title)}\n",
         table(
@@ -58,7 +57,7 @@ def assignment_page(assignment: Assignment) -> AssignmentPage:
                     f"({assignment.chapter.url})",
                 ],
                 ["notebooks", ", ".join(code(n) for n in assignment.notebooks)],
-                ["points", f"{_points(total)} ({_points(public)} from public checks)"],
+                ["points", points.describe()],
             ],
         ),
         "## Start\n",
@@ -115,7 +114,7 @@ def assignment_index() -> str:
             cell(a.title),
             f"[{cell(a.system)}](../systems/{a.system}.md)",
             f"[{a.chapter.number}. {cell(a.chapter.title)}]({a.chapter.url})",
-            _points(sum(check.points for check in a.checks)),
+            _points(assignment_points(a.id).total),
         ]
         for a in ASSIGNMENTS
     ]

@@ -12,6 +12,7 @@ from pathlib import Path
 from mlip.assignments._catalogue import Assignment, Chapter, CheckDeclaration, Task
 from mlip.assignments._guards import GUARDS_ASSIGNMENTS
 from mlip.assignments._monitoring import MONITORING_ASSIGNMENTS
+from mlip.assignments._points import PointsBreakdown, assignment_points
 from mlip.assignments._requirements import REQUIREMENTS_ASSIGNMENTS
 from mlip.errors import UnknownAssignmentError
 
@@ -20,8 +21,10 @@ __all__ = [
     "Assignment",
     "Chapter",
     "CheckDeclaration",
+    "PointsBreakdown",
     "Task",
     "assignment_ids",
+    "assignment_points",
     "get_assignment",
     "release_dir",
 ]

@@ -21,6 +21,7 @@ def list_command(json_output: JsonOption = False) -> None:
     """
     from rich.table import Table
 
+    from mlip.assignments import assignment_points
     from mlip.services.assignments import list_assignments
 
     listing = list_assignments()
@@ -36,9 +37,12 @@ def list_command(json_output: JsonOption = False) -> None:
     for assignment in listing.assignments:
         chapter = assignment.chapter
         chapters[chapter.number] = chapter
-        points = sum(check.points for check in assignment.checks)
+        points = assignment_points(assignment.id)
         table.add_row(
-            assignment.id, assignment.title, f"{chapter.number}. {chapter.title}", f"{points:g}"
+            assignment.id,
+            assignment.title,
+            f"{chapter.number}. {chapter.title}",
+            f"{points.total:g}\n[dim]{points.describe().partition(' = ')[2]}[/]",
         )
     console.print(table)
     # Links go outside the table, unwrapped: a table cell would cut or fold them.

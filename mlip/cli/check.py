@@ -61,6 +61,8 @@ def _render(report: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from mlip.assignments import assignment_points
+
     for problem in report.problems:
         console.print(f"[bold red]problem:[/] {escape(problem)}", soft_wrap=True)
     table = Table(title=f"{report.assignment}: public checks", title_justify="left")
@@ -81,5 +83,6 @@ def _render(report: Any) -> None:
         console.print(
             "[yellow]some cells or checks did not finish:[/] the points above count only what ran"
         )
+    console.print(f"[dim]assignment total: {assignment_points(report.assignment).describe()}[/]")
     if report.hidden_checks:
         console.print(f"[dim]graded later by the autograder: {', '.join(report.hidden_checks)}[/]")

@@ -18,7 +18,15 @@ class AssignmentListing:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
-        return {"assignments": [assignment.to_dict() for assignment in self.assignments]}
+        from mlip.assignments import assignment_points
+
+        listed = []
+        for assignment in self.assignments:
+            points = assignment_points(assignment.id)
+            # the total every other view shows (checks, unit tests and hand-graded parts)
+            entry = {**assignment.to_dict(), "points": points.total}
+            listed.append({**entry, "points_breakdown": points.to_dict()})
+        return {"assignments": listed}
 
 
 def list_assignments(*, topic: str | None = None) -> AssignmentListing:

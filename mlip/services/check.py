@@ -146,7 +146,15 @@ class CheckReport:
             "problems": list(self.problems),
             "results": [outcome.to_dict() for outcome in self.outcomes],
             "hidden_checks": list(self.hidden_checks),
+            "assignment_points": _assignment_points(self.assignment),
         }
+
+
+def _assignment_points(assignment_id: str) -> dict[str, float]:
+    """The whole assignment's points by kind (the same story as every other view)."""
+    from mlip.assignments import assignment_points
+
+    return assignment_points(assignment_id).to_dict()
 
 
 def _cell_kind(cell: dict[str, Any]) -> str:
