@@ -284,13 +284,10 @@ class ExportSource:
 
 def _one_line(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else ""
-    reasons = {
-        RuntimeError: "encrypted (password-protected)" if "encrypted" in text else text,
-        NotImplementedError: "unsupported compression method",
-    }
-    for kind, reason in reasons.items():
-        if isinstance(error, kind):
-            return reason
+    if isinstance(error, NotImplementedError):  # a RuntimeError too: test it first
+        return "unsupported compression method"
+    if isinstance(error, RuntimeError) and "encrypted" in text:
+        return "encrypted (password-protected)"
     if isinstance(error, zipfile.BadZipFile) and "CRC" in text:
         return "bad CRC (corrupted)"
     return f"{type(error).__name__}: {text}"[:200]
