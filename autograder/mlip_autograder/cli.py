@@ -108,8 +108,7 @@ def collect(
 ) -> None:
     """Import an LMS export: students by LMS id, submission times, refusals with reasons.
 
-    Exits 1 when any entry was refused (the others are collected), 2 when the export's format
-    is unclear (pass --format).
+    Exits 1 when an entry was refused (the rest is collected), 2 when the format is unclear.
 
     Example: mlip course collect guards-toaster ~/Downloads/submissions.zip
     """
