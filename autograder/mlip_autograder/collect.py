@@ -483,9 +483,8 @@ def collect(
     path = collected_path(course, assignment_id)
     if records:
         _merge_collected(path, assignment_id, records)
-    return CollectReport(
-        assignment_id, tuple(collector.rows), chosen_format, str(path) if records else ""
-    )
+    rows = sorted(collector.rows, key=lambda row: (row.student, row.file, row.action))
+    return CollectReport(assignment_id, tuple(rows), chosen_format, str(path) if records else "")
 
 
 def _candidates(collector: _Collector, submissions: list[Submission]) -> Iterator[_Candidate]:
