@@ -343,8 +343,9 @@ def detect(entries: list[Entry]) -> str:
 
 def read_submissions(
     source: ExportSource, export_format: str, assignment_id: str
-) -> tuple[list[Submission], list[tuple[str, str]]]:
-    """Submissions of the export in ``export_format``, and the entries no student owns."""
+) -> tuple[list[Submission], list[tuple[str, str, str]]]:
+    """Submissions of the export in ``export_format``, and refused entries (student or "?",
+    entry, reason)."""
     readers = {
         "canvas": _canvas,
         "moodle": _moodle,
@@ -354,11 +355,11 @@ def read_submissions(
     }
     if export_format not in readers:
         raise UsageError(f"unknown format {export_format!r}; known: {', '.join(FORMATS)}")
-    refused: list[tuple[str, str]] = []
+    refused: list[tuple[str, str, str]] = []
     entries = []
     for entry in source.entries:
         if entry.link:
-            refused.append((entry.raw, "is a symbolic link"))
+            refused.append(("?", entry.raw, "is a symbolic link"))
         else:
             entries.append(entry)
     submissions = readers[export_format](source, entries, refused, assignment_id)
@@ -366,14 +367,16 @@ def read_submissions(
 
 
 def _canvas(
-    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str]], _: str
+    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str, str]], _: str
 ) -> list[Submission]:
     """Canvas "Download Submissions": the export holds each student's latest submission."""
     by_user: dict[str, Submission] = {}
     for entry in entries:
         match = _CANVAS.match(entry.name) if len(entry.parts) == 1 else None
         if match is None:
-            refused.append((entry.raw, "does not follow Canvas's naming (name_userid_id_file)"))
+            refused.append(
+                ("?", entry.raw, "does not follow Canvas's naming (name_userid_id_file)")
+            )
             continue
         user = match["user"]
         late = bool(match["late"])
@@ -397,7 +400,7 @@ def _canvas(
 
 
 def _moodle(
-    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str]], _: str
+    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str, str]], _: str
 ) -> list[Submission]:
     """Moodle "Download all submissions", in folders or flat."""
     by_participant: dict[str, Submission] = {}
@@ -405,7 +408,7 @@ def _moodle(
         match = _MOODLE.match(entry.parts[0])
         if match is None:
             refused.append(
-                (entry.raw, "does not follow Moodle's naming (Name_id_assignsubmission_file_)")
+                ("?", entry.raw, "does not follow Moodle's naming (Name_id_assignsubmission_file_)")
             )
             continue
         if match["plugin"] != "file":
@@ -457,7 +460,7 @@ def _aware(value: Any, zone: tzinfo) -> datetime | None:
 
 
 def _gradescope(
-    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str]], _: str
+    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str, str]], _: str
 ) -> list[Submission]:
     """Gradescope "Export Submissions": one folder per submission, submitters in the YAML."""
     import yaml
@@ -481,7 +484,7 @@ def _gradescope(
         if entry is meta_entry:
             continue
         if len(entry.parts) < 2 or not _GRADESCOPE_FOLDER.match(entry.parts[0]):
-            refused.append((entry.raw, "is not inside a submission_ID/ folder"))
+            refused.append(("?", entry.raw, "is not inside a submission_ID/ folder"))
             continue
         folders[entry.parts[0]].append(entry)
     submissions = []
@@ -489,7 +492,7 @@ def _gradescope(
         facts = _plain(metadata.get(folder))
         submitters = facts.get("submitters")
         if not isinstance(submitters, list) or not submitters:
-            refused.append((folder + "/", f"has no submitters in {GRADESCOPE_METADATA}"))
+            refused.append(("?", folder + "/", f"has no submitters in {GRADESCOPE_METADATA}"))
             continue
         created = _aware(facts.get("created_at"), source.zone)
         late = facts.get("late")
@@ -521,7 +524,7 @@ _RECEIPT_NAME = re.compile(r"^Name:\s*(?P<name>.*?)\s*\((?P<user>[^()]+)\)\s*$",
 
 
 def _blackboard(
-    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str]], _: str
+    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str, str]], _: str
 ) -> list[Submission]:
     """Blackboard "Assignment File Download": files and a receipt per attempt."""
     attempts: dict[tuple[str, str], Submission] = {}
@@ -530,7 +533,11 @@ def _blackboard(
         match = _BLACKBOARD.match(entry.name) if len(entry.parts) == 1 else None
         if match is None:
             refused.append(
-                (entry.raw, "does not follow Blackboard's naming (Assignment_user_attempt_date_)")
+                (
+                    "?",
+                    entry.raw,
+                    "does not follow Blackboard's naming (Assignment_user_attempt_date_)",
+                )
             )
             continue
         key = (match["user"], match["date"])
@@ -564,7 +571,10 @@ def _blackboard(
 
 
 def _folder(
-    source: ExportSource, entries: list[Entry], refused: list[tuple[str, str]], assignment_id: str
+    source: ExportSource,
+    entries: list[Entry],
+    refused: list[tuple[str, str, str]],
+    assignment_id: str,
 ) -> list[Submission]:
     """A plain tree: ``student/[assignment/]notebook.ipynb``, or ``student[_x].ipynb`` files."""
     submissions: list[Submission] = []
@@ -577,7 +587,7 @@ def _folder(
                     stem = stem[: -len(suffix)]
             student = stem.split("_", 1)[0]
             if not usable_id(student):
-                refused.append((entry.raw, f"cannot read a student id from {entry.name!r}"))
+                refused.append(("?", entry.raw, f"cannot read a student id from {entry.name!r}"))
                 continue
             submissions.append(
                 Submission(
@@ -594,10 +604,12 @@ def _folder(
         nested = [e for e in files if len(e.parts) > 2 and e.parts[1] == assignment_id]
         chosen = nested or [e for e in files if len(e.parts) == 2]
         if not usable_id(student):
-            refused.append((student + "/", f"{student!r} is not a usable student id"))
+            refused.append(("?", student + "/", f"{student!r} is not a usable student id"))
             continue
         if not chosen:
-            refused.append((student + "/", f"holds no notebook directly or in {assignment_id}/"))
+            refused.append(
+                (student, student + "/", f"holds no notebook directly or in {assignment_id}/")
+            )
             continue
         submissions.append(
             Submission(

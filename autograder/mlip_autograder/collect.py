@@ -476,8 +476,10 @@ def collect(
         chosen_format = export_format or detect(export.entries)
         submissions, unowned = read_submissions(export, chosen_format, assignment_id)
         collector = _Collector(course, assignment_id, export, chosen_format, roster)
-        for file, reason in [*export.refusals, *unowned]:
+        for file, reason in export.refusals:
             collector.refuse("?", file, reason)
+        for student, file, reason in unowned:
+            collector.refuse(student, file, reason)
         newest = _newest(collector, submissions)
         records = _write(collector, newest, source)
     path = collected_path(course, assignment_id)

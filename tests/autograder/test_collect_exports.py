@@ -178,6 +178,65 @@ def test_unclear_format_is_refused_and_format_forces(course: Any, tmp_path: Path
         _collect(course, source, export_format="sakai")
 
 
+def test_collected_facts_merge_across_collects(course: Any, tmp_path: Path) -> None:
+    from mlip_autograder.collect import collected_path
+
+    _collect(course, _export("gradescope", "zip", tmp_path))
+    later = tmp_path / "later"
+    (later / "submission_90009").mkdir(parents=True)
+    shutil.copy(
+        EXPORTS / "gradescope" / "submission_90001" / "guards.ipynb", later / "submission_90009"
+    )
+    (later / "submission_metadata.yml").write_text(
+        "submission_90009:\n  :submitters:\n  - :name: Alice Doe\n    :sid: '1001'\n"
+        "  :created_at: 2026-01-09 10:00:00 +00:00\n"
+    )
+    report = _collect(course, later)
+    assert [e.action for e in report.entries] == ["replaced"]
+    facts = json.loads(collected_path(course, ASSIGNMENT).read_text())
+    assert facts["schema"] == 1 and facts["assignment"] == ASSIGNMENT
+    assert facts["students"]["1001"]["submitted_at"] == "2026-01-09T10:00:00+00:00"
+    assert facts["students"]["1001"]["file"] == "submission_90009/"
+    assert facts["students"]["1002"]["submitted_at"] == "2026-01-05T16:00:00+00:00"  # kept
+    assert facts["students"]["1002"]["time_source"] == "lms"
+    older = _collect(course, _export("gradescope", "zip", tmp_path))
+    alice = [e for e in older.entries if e.student == "1001"]
+    assert [(e.action, e.message) for e in alice] == [
+        ("kept", "an existing newer submission is kept")
+    ]
+
+
+def test_moodle_flat_download_and_plain_tree_of_another_assignment(
+    course: Any, tmp_path: Path
+) -> None:
+    notebook = (EXPORTS / "folder" / "carol_guards.ipynb").read_bytes()
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "Erin Kim_100004_assignsubmission_file_guards.ipynb").write_bytes(notebook)
+    report = _collect(course, flat)
+    assert (report.export_format, report.students) == ("moodle", ("100004",))
+    tree = tmp_path / "tree"
+    (tree / "gus" / "requirements-tax").mkdir(parents=True)
+    (tree / "gus" / "requirements-tax" / "guards.ipynb").write_bytes(notebook)
+    report = _collect(course, tree)
+    assert [(e.student, e.action) for e in report.entries] == [("gus", "refused")]
+    assert "guards-toaster/" in report.entries[0].message
+
+
+def test_gradescope_metadata_problems(course: Any, tmp_path: Path) -> None:
+    export = _export("gradescope", "folder", tmp_path)
+    (export / "submission_metadata.yml").write_text(": [unclosed\n")
+    with pytest.raises(InputError, match="not readable YAML"):
+        _collect(course, export)
+    (export / "submission_metadata.yml").write_text(
+        "submission_90001:\n  :submitters:\n  - :name: Alice Doe\n    :sid: '1001'\n"
+    )
+    report = _collect(course, export)
+    assert report.students == ("1001",)
+    assert {e.file for e in report.refused} >= {"submission_90002/", "submission_90006/"}
+    assert all("no submitters" in e.message for e in report.refused)
+
+
 # --- roster -----------------------------------------------------------------------------------
 
 CANVAS_ROSTER = """Student,ID,SIS User ID,SIS Login ID,Section,Guards (1234)
