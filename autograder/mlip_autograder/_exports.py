@@ -35,6 +35,7 @@ from mlip.errors import InputError, UsageError
 
 __all__ = [
     "FORMATS",
+    "GRADESCOPE_METADATA",
     "CollectLimits",
     "Entry",
     "ExportSource",
@@ -42,7 +43,9 @@ __all__ = [
     "Refusal",
     "Submission",
     "detect",
+    "iter_inner_zip",
     "read_submissions",
+    "usable_id",
 ]
 
 FORMATS = ("canvas", "moodle", "gradescope", "blackboard", "folder")
@@ -495,7 +498,6 @@ def _gradescope(
             refused.append(("?", folder + "/", f"has no submitters in {GRADESCOPE_METADATA}"))
             continue
         created = _aware(facts.get("created_at"), source.zone)
-        late = facts.get("late")
         for raw in submitters:
             person = _plain(raw)
             sid = str(person.get("sid") or "").strip()
@@ -513,7 +515,6 @@ def _gradescope(
                     files=list(files),
                     time=created or max(e.time for e in files),
                     time_source="lms" if created else source.origin,
-                    late=late if isinstance(late, bool) else None,
                     sequence=int(_GRADESCOPE_FOLDER.match(folder)["id"]),  # type: ignore[index]
                 )
             )

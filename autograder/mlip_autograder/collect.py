@@ -387,15 +387,17 @@ class _Collector:
 
     def _inner(self, candidate: _Candidate, entry: Entry) -> None:
         data = self.export.read(entry, self.limits.max_archive_bytes)
-        found = 0
+        found = refused = 0
         for inner, content in iter_inner_zip(entry.name, data, self.limits):
             if isinstance(content, Refusal):
+                refused += 1
                 self.refuse(candidate.student, f"{entry.raw}:{inner}", str(content), candidate.name)
                 continue
             try:
                 ids = _parse_notebook(content, self.limits)
                 self.assignments.check(ids)
             except Refusal as refusal:
+                refused += 1
                 self.refuse(
                     candidate.student,
                     f"{entry.raw}:{inner}",
@@ -405,7 +407,7 @@ class _Collector:
                 continue
             found += 1
             candidate.notebooks.append(_Notebook(inner.rsplit("/", 1)[-1], entry, inner, ids))
-        if not found:
+        if not found and not refused:
             raise Refusal("holds no notebook")
 
     def bytes_of(self, notebook: _Notebook) -> bytes:
@@ -558,6 +560,21 @@ def _write(
                         )
                         continue
                 contents = {name: collector.bytes_of(nb) for name, nb in named.items()}
+                taken = {id(nb) for nb in named.values()}
+                for notebook in candidate.notebooks:
+                    if id(notebook) not in taken:
+                        where = notebook.entry.raw + (
+                            f":{notebook.inner}" if notebook.inner else ""
+                        )
+                        collector.rows.append(
+                            CollectEntry(
+                                student,
+                                where,
+                                "ignored",
+                                "not one of the assignment's notebooks, or an older copy of one",
+                                name=candidate.name,
+                            )
+                        )
             except Refusal as refusal:
                 collector.refuse(student, submission.label, str(refusal), candidate.name)
                 continue

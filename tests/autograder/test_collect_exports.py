@@ -237,6 +237,35 @@ def test_gradescope_metadata_problems(course: Any, tmp_path: Path) -> None:
     assert all("no submitters" in e.message for e in report.refused)
 
 
+def test_extra_and_older_notebooks_in_a_submission_are_reported(
+    course: Any, tmp_path: Path
+) -> None:
+    guards = (EXPORTS / "canvas" / "doealice_11111_900001_guards.ipynb").read_bytes()
+    wrong = (EXPORTS / "canvas" / "wudana_66666_900006_requirements.ipynb").read_bytes()
+    scratch = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("guards-toaster/guards.ipynb", guards)
+        archive.writestr("guards-toaster/scratch.ipynb", scratch)
+        archive.writestr("guards-toaster/requirements.ipynb", wrong)
+    source = tmp_path / "canvas.zip"
+    newer = json.loads(guards)
+    newer["metadata"]["golden"] = "alice-again"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr("leebob_55555_800001_guards-toaster-submission.zip", inner.read_bytes())
+        archive.writestr(zipfile.ZipInfo("doealice_11111_800002_guards.ipynb", WHEN), guards)
+        later = zipfile.ZipInfo("doealice_11111_800003_guards-1.ipynb", (2026, 1, 6, 0, 0, 0))
+        archive.writestr(later, json.dumps(newer))
+    report = _collect(course, source)
+    assert report.students == ("11111", "55555")
+    actions = {(e.student, e.file): e.action for e in report.entries}
+    bob = "leebob_55555_800001_guards-toaster-submission.zip"
+    assert actions[("55555", f"{bob}:guards-toaster/requirements.ipynb")] == "refused"
+    assert actions[("55555", f"{bob}:guards-toaster/scratch.ipynb")] == "ignored"
+    assert actions[("11111", "doealice_11111_800002_guards.ipynb")] == "ignored"
+    assert _owner(course, "11111") == "alice-again"
+
+
 # --- roster -----------------------------------------------------------------------------------
 
 CANVAS_ROSTER = """Student,ID,SIS User ID,SIS Login ID,Section,Guards (1234)
