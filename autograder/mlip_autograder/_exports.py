@@ -134,11 +134,34 @@ class ExportSource:
             self.entries = self._list_folder()
         else:
             self.kind = "zip"
+            self._check_directory_size(source)
             try:
                 self._archive = zipfile.ZipFile(source)
             except (OSError, zipfile.BadZipFile, ValueError) as error:
                 raise InputError(f"{source}: not a readable zip or folder ({error})") from error
             self.entries = self._list_zip(self._archive)
+
+    def _check_directory_size(self, source: Path) -> None:
+        """Refuse a zip whose directory alone would not fit the limits, before reading it.
+
+        ``ZipFile`` holds one object per entry in memory; a zip declaring millions of entries is
+        refused from its end record (zipfile's reader of it, which also handles zip64).
+        """
+        read_end = getattr(zipfile, "_EndRecData", None)  # private, stable since Python 2
+        if read_end is None:
+            return
+        try:
+            with source.open("rb") as stream:
+                end = read_end(stream)
+        except OSError as error:
+            raise InputError(f"{source}: cannot be read ({error.strerror or error})") from error
+        declared = int(end[zipfile._ECD_ENTRIES_TOTAL]) if end else 0  # type: ignore[attr-defined]
+        ceiling = 4 * self.limits.max_entries
+        if declared > ceiling:
+            raise InputError(
+                f"{source}: the zip declares {declared} entries, more than {ceiling}; "
+                "split the export"
+            )
 
     def close(self) -> None:
         if self._archive is not None:

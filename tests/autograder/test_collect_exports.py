@@ -432,6 +432,8 @@ def test_limits_on_entries_and_total_size(course: Any, tmp_path: Path) -> None:
     assert any("more than 4 entries" in e.message for e in report.refused)
     report = _collect(course, source, limits=CollectLimits(max_total_bytes=len(good) * 5 // 2))
     assert any("total size limit" in e.message for e in report.refused)
+    with pytest.raises(InputError, match="declares 6 entries, more than 4"):
+        _collect(course, source, limits=CollectLimits(max_entries=1))
 
 
 MEMORY_PROBE = """
