@@ -104,31 +104,153 @@ def release(
 @app.command("collect")
 def collect(
     assignment: Annotated[str, typer.Argument(help="Assignment id.")],
-    source: Annotated[Path, typer.Argument(help="LMS bulk zip or folder of submissions.")],
+    source: Annotated[
+        Path, typer.Argument(help="LMS bulk export: the zip, or the folder it unzips to.")
+    ],
+    export_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="canvas, moodle, gradescope, blackboard or folder (default: from the layout).",
+        ),
+    ] = None,
+    zone: Annotated[
+        str,
+        typer.Option(
+            "--timezone",
+            help="Zone of export times stated without one (zip entries, Blackboard names).",
+        ),
+    ] = "UTC",
     course: CourseOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Import submissions (student id = file name up to the first underscore).
+    """Import an LMS export: students by LMS id, submission times, refusals with reasons.
+
+    Exits 1 when an entry was refused (the rest is collected), 2 when the format is unclear.
 
     Example: mlip course collect guards-toaster ~/Downloads/submissions.zip
     """
     from mlip_autograder.collect import collect as collect_submissions
 
-    report = collect_submissions(course=_course(course), assignment_id=assignment, source=source)
+    report = collect_submissions(
+        course=_course(course),
+        assignment_id=assignment,
+        source=source,
+        export_format=export_format,
+        zone=zone,
+    )
+    if json_output:
+        print_json(report.to_dict())
+    else:
+        _render_collect(report)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.CHECKS_FAILED))
+
+
+def _render_collect(report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{report.assignment}: collected from a {report.export_format} export",
+        title_justify="left",
+    )
+    for column in ("student", "name", "file", "submitted", "late", "action", "message"):
+        table.add_column(column)
+    colours = {
+        "added": "green",
+        "replaced": "yellow",
+        "kept": "dim",
+        "ignored": "dim",
+        "refused": "red",
+    }
+    lateness = {True: "[red]late[/]", False: "on time", None: ""}
+    for entry in report.entries:
+        colour = colours.get(entry.action, "white")
+        table.add_row(
+            entry.student,
+            entry.name,
+            entry.file,
+            entry.submitted.replace("T", " ").replace("+00:00", "Z"),
+            lateness[entry.late],
+            f"[{colour}]{entry.action}[/]",
+            entry.message,
+        )
+    console.print(table)
+    console.print(f"{len(report.students)} submission(s) ready to autograde")
+    if report.refused:
+        err_console.print(
+            f"[red]{len(report.refused)} entr{'y' if len(report.refused) == 1 else 'ies'} "
+            "refused[/] (see the table); the others were collected"
+        )
+
+
+roster_app = typer.Typer(
+    name="roster",
+    help="The class roster: import the LMS's CSV, list who is enrolled.",
+    no_args_is_help=True,
+)
+app.add_typer(roster_app, name="roster")
+
+
+@roster_app.command("import")
+def roster_import(
+    csv_file: Annotated[Path, typer.Argument(help="Roster CSV exported from the LMS.")],
+    roster_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="canvas, moodle, gradescope, blackboard or generic (default: from the header).",
+        ),
+    ] = None,
+    course: CourseOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Write the roster's students (LMS id, name, email) to the gradebook.
+
+    After an import, collect refuses submissions of students the roster does not list.
+
+    Example: mlip course roster import ~/Downloads/grades.csv
+    """
+    from mlip_autograder.roster import import_roster
+
+    report = import_roster(course=_course(course), csv_file=csv_file, roster_format=roster_format)
     if json_output:
         print_json(report.to_dict())
         return
+    console.print(
+        f"[green]imported[/] {len(report.students)} student(s) from a {report.roster_format} "
+        f"roster -> gradebook and {report.path}"
+    )
+    for line, reason in report.skipped:
+        console.print(f"[dim]skipped line {line}: {reason}[/]")
+
+
+@roster_app.command("list")
+def roster_list(course: CourseOption = None, json_output: JsonOption = False) -> None:
+    """List the imported roster (id, name, email, LMS id).
+
+    Example: mlip course roster list
+    """
+    from mlip_autograder.roster import list_roster
+
+    report = list_roster(course=_course(course))
+    if json_output:
+        print_json(report.to_dict())
+        return
+    if not report.students:
+        console.print("no roster imported (collect takes ids and names from the export)")
+        return
     from rich.table import Table
 
-    table = Table(title=f"{assignment}: collected", title_justify="left")
-    for column in ("student", "file", "action", "message"):
+    table = Table(
+        title=f"roster ({len(report.students)} students, from {report.imported_from})",
+        title_justify="left",
+    )
+    for column in ("id", "name", "email", "LMS id"):
         table.add_column(column)
-    colours = {"added": "green", "replaced": "yellow", "kept": "dim", "refused": "red"}
-    for entry in report.entries:
-        colour = colours.get(entry.action, "white")
-        table.add_row(entry.student, entry.file, f"[{colour}]{entry.action}[/]", entry.message)
+    for student in report.students:
+        table.add_row(student.id, student.name, student.email, student.lms_user_id)
     console.print(table)
-    console.print(f"{len(report.students)} submission(s) ready to autograde")
 
 
 @app.command("autograde")
