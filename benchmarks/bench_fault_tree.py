@@ -1,0 +1,202 @@
+"""Minimal cut sets of public benchmark fault trees: time per tree next to the tree's size.
+
+Run: `.venv/bin/python benchmarks/bench_fault_tree.py [--old-timeout S] [--extra DIR]`. Each row
+is a tree from ``tests/requirements/data/benchmark_trees`` (SCRAM's published benchmarks, see
+the README there) or a synthetic stress tree. ``seconds`` is the median of three calls of
+``minimal_cut_sets`` (a refusal counts: the tree has more cut sets than the limit);
+``old MOCUS`` is the engine this one replaced, kept below only for comparison and run in a child
+process that is stopped after ``--old-timeout`` seconds. ``--extra DIR`` adds every ``*.json``
+tree in DIR (the benchmark-tree format, or plain ``FaultTree.to_dict`` data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mlip.requirements import (
+    BasicEvent,
+    FaultTree,
+    FaultTreeError,
+    Gate,
+    and_gate,
+    cut_set_distribution,
+    fault_tree_from_dict,
+    minimal_cut_sets,
+    or_gate,
+    tree_problems,
+)
+from mlip.requirements._fault_tree import MAX_CUT_SETS
+
+ROOT = Path(__file__).resolve().parent.parent
+TREES = ROOT / "tests" / "requirements" / "data" / "benchmark_trees"
+
+
+# --- the replaced engine (top-down MOCUS with pairwise absorption), for comparison only --------
+
+
+def _minimise(cut_sets: Iterable[frozenset[str]]) -> list[frozenset[str]]:
+    kept: list[frozenset[str]] = []
+    for candidate in sorted(set(cut_sets), key=lambda cut: (len(cut), sorted(cut))):
+        if not any(existing <= candidate for existing in kept):
+            kept.append(candidate)
+    return kept
+
+
+def _old_mocus(tree: FaultTree) -> list[frozenset[str]]:
+    problems = tree_problems(tree)
+    if problems:
+        raise FaultTreeError(problems[0])
+    gates = {gate.name: gate for gate in tree.gates}
+    memo: dict[str, list[frozenset[str]]] = {}
+
+    def expand(name: str) -> list[frozenset[str]]:
+        if name not in gates:
+            return [frozenset({name})]
+        if name in memo:
+            return memo[name]
+        gate = gates[name]
+        if gate.kind not in ("AND", "OR"):
+            raise FaultTreeError(f"the old engine has no {gate.kind} gates")
+        children = [expand(child) for child in gate.inputs]
+        if gate.kind == "OR":
+            combined = [cut for child in children for cut in child]
+        else:
+            combined = [frozenset()]
+            for child in children:
+                combined = _minimise(left | right for left in combined for right in child)
+                if len(combined) > MAX_CUT_SETS:
+                    raise FaultTreeError(f"more than {MAX_CUT_SETS} cut sets: simplify the tree")
+        result = _minimise(combined)
+        if len(result) > MAX_CUT_SETS:
+            raise FaultTreeError(f"more than {MAX_CUT_SETS} cut sets: simplify the tree")
+        memo[name] = result
+        return result
+
+    return expand(tree.top)
+
+
+def _old_child(data: dict[str, Any], answers: Any) -> None:
+    tree = fault_tree_from_dict(data)
+    start = time.perf_counter()
+    try:
+        found = _old_mocus(tree)
+        outcome = f"{len(found)} cut sets"
+    except FaultTreeError as error:
+        outcome = f"refused: {str(error)[:24]}"
+    except RecursionError:
+        outcome = "RecursionError"
+    answers.put((time.perf_counter() - start, outcome))
+
+
+def _old_engine(tree: FaultTree, timeout: float) -> str:
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_old_child, args=(tree.to_dict(), answers))
+    child.start()
+    child.join(timeout)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+        return f"> {timeout:.0f} s"
+    seconds, outcome = answers.get()
+    if outcome.endswith("cut sets"):
+        return f"{seconds:.3f} s"
+    return f"{seconds:.3f} s {outcome}"
+
+
+# --- the rows ----------------------------------------------------------------------------------
+
+
+def _and_of_two_ors(width: int) -> FaultTree:
+    gates = (
+        and_gate("T", "L", "R"),
+        or_gate("L", *(f"l{i}" for i in range(width))),
+        or_gate("R", *(f"r{i}" for i in range(width))),
+    )
+    events = tuple(BasicEvent(f"{side}{i}") for side in "lr" for i in range(width))
+    return FaultTree("T", gates, events)
+
+
+def _chain(depth: int, kind: str) -> FaultTree:
+    gates = [Gate(f"g{i}", kind, (f"g{i + 1}", f"e{i}")) for i in range(depth)]
+    gates.append(or_gate(f"g{depth}", "last"))
+    events = [BasicEvent(f"e{i}") for i in range(depth)] + [BasicEvent("last")]
+    return FaultTree("g0", tuple(gates), tuple(events))
+
+
+def _published_check(published: dict[str, Any] | None, sizes: dict[int, int]) -> str:
+    if published is None:
+        return "-"
+    ok = sum(sizes.values()) == published["cut_sets"]
+    if "distribution" in published:
+        wanted = published["distribution"]
+        ok = ok and sizes == {order + 1: n for order, n in enumerate(wanted) if n}
+    return "yes" if ok else "NO"
+
+
+def _rows(extra: Path | None) -> list[tuple[str, FaultTree, dict[str, Any] | None]]:
+    rows: list[tuple[str, FaultTree, dict[str, Any] | None]] = []
+    paths = sorted(TREES.glob("*.json"))
+    if extra is not None:
+        paths += sorted(extra.glob("*.json"))
+    for path in paths:
+        record = json.loads(path.read_text())
+        data = record.get("tree", record)
+        rows.append(
+            (record.get("name", path.stem), fault_tree_from_dict(data), record.get("published"))
+        )
+    rows.append(("AND of two 200-event ORs", _and_of_two_ors(200), {"cut_sets": 40_000}))
+    rows.append(("AND chain, 5000 deep", _chain(5_000, "AND"), {"cut_sets": 1}))
+    rows.append(("OR chain, 5000 deep", _chain(5_000, "OR"), {"cut_sets": 5_001}))
+    return rows
+
+
+def _timed(tree: FaultTree, runs: int = 3) -> tuple[float, str]:
+    seconds: list[float] = []
+    outcome = ""
+    for _ in range(runs):
+        start = time.perf_counter()
+        try:
+            outcome = f"{len(minimal_cut_sets(tree))}"
+        except FaultTreeError:
+            outcome = "refused"
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), outcome
+
+
+def main(argv: list[str]) -> None:
+    """Print one line per tree."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old-timeout", type=float, default=10.0)
+    parser.add_argument("--extra", type=Path, default=None)
+    args = parser.parse_args(argv)
+    header = (
+        f"{'tree':26} {'gates':>5} {'events':>6} {'cut sets':>8} {'published':>9} "
+        f"{'seconds':>8} {'answer':>7}  {'old MOCUS':<24} order distribution"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, tree, published in _rows(args.extra):
+        sizes = cut_set_distribution(tree)
+        seconds, outcome = _timed(tree)
+        old = _old_engine(tree, args.old_timeout)
+        distribution = " ".join(f"{size}:{count}" for size, count in sizes.items())
+        if len(distribution) > 60:
+            distribution = distribution[:57] + "..."
+        print(
+            f"{name[:26]:26} {len(tree.gates):5} {len(tree.basic_events):6} "
+            f"{sum(sizes.values()):8} {_published_check(published, sizes):>9} "
+            f"{seconds:8.3f} {outcome:>7}  {old:<24} {distribution}"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
