@@ -83,8 +83,40 @@ def _old_mocus(tree: FaultTree) -> list[frozenset[str]]:
     return expand(tree.top)
 
 
+def _without_atleast(tree: FaultTree) -> FaultTree:
+    """The same tree with each ATLEAST gate spelled in AND/OR gates, which the old engine needs:
+    ``atleast(k, x1..xn) = x1 AND atleast(k-1, x2..xn) OR atleast(k, x2..xn)``."""
+    gates: list[Gate] = []
+    for gate in tree.gates:
+        if gate.kind != "ATLEAST":
+            gates.append(gate)
+            continue
+
+        def part(k: int, first: int, gate: Gate = gate) -> str:
+            rest = gate.inputs[first:]
+            if k == 1 and len(rest) == 1:
+                return rest[0]
+            name = gate.name if (k, first) == (gate.k, 0) else f"{gate.name}#{k}/{first}"
+            if any(existing.name == name for existing in gates):
+                return name
+            if k == len(rest):
+                gates.append(and_gate(name, *rest))
+            elif k == 1:
+                gates.append(or_gate(name, *rest))
+            else:
+                taken = f"{name}+"
+                gates.append(and_gate(taken, rest[0], part(k - 1, first + 1)))
+                gates.append(or_gate(name, taken, part(k, first + 1)))
+            return name
+
+        top = part(int(gate.k or 0), 0)
+        if top != gate.name:  # 1-of-1: pass the input through
+            gates.append(or_gate(gate.name, top))
+    return FaultTree(tree.top, tuple(gates), tree.basic_events)
+
+
 def _old_child(data: dict[str, Any], answers: Any) -> None:
-    tree = fault_tree_from_dict(data)
+    tree = _without_atleast(fault_tree_from_dict(data))
     start = time.perf_counter()
     try:
         found = _old_mocus(tree)
@@ -155,7 +187,7 @@ def _rows(extra: Path | None) -> list[tuple[str, FaultTree, dict[str, Any] | Non
         )
     rows.append(("AND of two 200-event ORs", _and_of_two_ors(200), {"cut_sets": 40_000}))
     rows.append(("AND chain, 5000 deep", _chain(5_000, "AND"), {"cut_sets": 1}))
-    rows.append(("OR chain, 5000 deep", _chain(5_000, "OR"), {"cut_sets": 5_001}))
+    rows.append(("OR chain, 4999 deep", _chain(4_999, "OR"), {"cut_sets": 5_000}))
     return rows
 
 

@@ -484,14 +484,18 @@ class _Engine:
         """Every set of ZBDD ``root`` (call only after counting them)."""
         high, low, var = self.zbdd.high, self.zbdd.low, self.zbdd.var
         found: list[CutSet] = []
-        tasks: list[tuple[int, tuple[str, ...]]] = [(root, ())]
+        path: list[str] = []  # the events chosen on the way down, shared by all branches
+        tasks: list[tuple[int, int, str | None]] = [(root, 0, None)]
         while tasks:
-            z, prefix = tasks.pop()
+            z, depth, chosen = tasks.pop()
+            del path[depth:]
+            if chosen is not None:
+                path.append(chosen)
             if z == _TRUE:
-                found.append(frozenset(prefix))
+                found.append(frozenset(path))
             elif z != _FALSE:
-                tasks.append((low[z], prefix))
-                tasks.append((high[z], (*prefix, names[var[z]])))
+                tasks.append((low[z], len(path), None))
+                tasks.append((high[z], len(path), names[var[z]]))
         return found
 
 
