@@ -47,6 +47,11 @@ GATE_KINDS: tuple[str, ...] = ("AND", "OR", "ATLEAST")
 #: Beyond this many cut sets a tree is too large to be a useful teaching artefact (the default
 #: ``limit`` of :func:`minimal_cut_sets`; it applies to the final answer only).
 MAX_CUT_SETS = 5_000
+#: A guard on time and memory, not on the answer: every public benchmark tree with fewer than
+#: MAX_CUT_SETS cut sets needs a few thousand nodes; only large industrial trees (with hundreds
+#: of thousands of cut sets or more) pass this, and they are refused in seconds instead of
+#: running for minutes and hundreds of megabytes.
+MAX_DIAGRAM_NODES = 500_000
 
 CutSet = frozenset[str]
 
@@ -301,6 +306,7 @@ class _Nodes:
         self.low = [_FALSE, _TRUE]
         self.unique: dict[tuple[int, int, int], int] = {}
         self.zero_suppressed = zero_suppressed
+        self.capacity = MAX_DIAGRAM_NODES
 
     def node(self, var: int, high: int, low: int) -> int:
         """The node for (var, high, low), reduced: a BDD drops a test whose branches agree, a
@@ -311,6 +317,12 @@ class _Nodes:
         found = self.unique.get(key)
         if found is None:
             found = len(self.var)
+            if found >= self.capacity:
+                raise FaultTreeError(
+                    f"the tree is too large to analyse: its decision diagram passed "
+                    f"{self.capacity} nodes before its minimal cut sets could be counted; "
+                    "simplify the tree"
+                )
             self.var.append(var)
             self.high.append(high)
             self.low.append(low)

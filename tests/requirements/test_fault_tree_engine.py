@@ -263,3 +263,14 @@ def test_malformed_plain_data_is_a_value_error(gate: object) -> None:
     data = {"top": "T", "gates": [gate], "basic_events": [{"name": "A"}, {"name": "B"}]}
     with pytest.raises(ValueError, match="malformed fault tree"):
         fault_tree_from_dict(data)
+
+
+def test_a_diagram_too_large_to_count_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlip.requirements import _fault_tree
+
+    tree = _or_of_ands(30)
+    monkeypatch.setattr(_fault_tree, "MAX_DIAGRAM_NODES", 40)
+    with pytest.raises(FaultTreeError, match=r"too large to analyse: .* passed 40 nodes"):
+        minimal_cut_sets(tree)
+    monkeypatch.setattr(_fault_tree, "MAX_DIAGRAM_NODES", 200)
+    assert len(minimal_cut_sets(tree)) == 30
