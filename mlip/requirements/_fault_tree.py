@@ -304,29 +304,34 @@ class _Nodes:
         self.var = [variables, variables]
         self.high = [_FALSE, _TRUE]
         self.low = [_FALSE, _TRUE]
-        self.unique: dict[tuple[int, int, int], int] = {}
         self.zero_suppressed = zero_suppressed
         self.capacity = MAX_DIAGRAM_NODES
+        #: Keys of the unique table and of the computed tables pack node numbers into one int
+        #: (cheaper to hash than a tuple); ``stride`` exceeds every node number.
+        self.stride = self.capacity + 2
+        self.unique: dict[int, int] = {}
 
     def node(self, var: int, high: int, low: int) -> int:
         """The node for (var, high, low), reduced: a BDD drops a test whose branches agree, a
         ZBDD drops a variable whose high branch is empty."""
         if (high == _FALSE) if self.zero_suppressed else (high == low):
             return low
-        key = (var, high, low)
-        found = self.unique.get(key)
-        if found is None:
-            found = len(self.var)
-            if found >= self.capacity:
-                raise FaultTreeError(
-                    f"the tree is too large to analyse: its decision diagram passed "
-                    f"{self.capacity} nodes before its minimal cut sets could be counted; "
-                    "simplify the tree"
-                )
-            self.var.append(var)
-            self.high.append(high)
-            self.low.append(low)
-            self.unique[key] = found
+        found = self.unique.get((var * self.stride + high) * self.stride + low)
+        return self.new(var, high, low) if found is None else found
+
+    def new(self, var: int, high: int, low: int) -> int:
+        """Add a node that is not in the unique table yet."""
+        found = len(self.var)
+        if found >= self.capacity:
+            raise FaultTreeError(
+                f"the tree is too large to analyse: its decision diagram passed "
+                f"{self.capacity} nodes before its minimal cut sets could be counted; "
+                "simplify the tree"
+            )
+        self.var.append(var)
+        self.high.append(high)
+        self.low.append(low)
+        self.unique[(var * self.stride + high) * self.stride + low] = found
         return found
 
 
@@ -336,9 +341,9 @@ class _Engine:
     def __init__(self, variables: int) -> None:
         self.bdd = _Nodes(variables, zero_suppressed=False)
         self.zbdd = _Nodes(variables, zero_suppressed=True)
-        self.and_table: dict[tuple[int, int], int] = {}
-        self.or_table: dict[tuple[int, int], int] = {}
-        self.without_table: dict[tuple[int, int], int] = {}
+        self.and_table: dict[int, int] = {}
+        self.or_table: dict[int, int] = {}
+        self.without_table: dict[int, int] = {}
         self.minimal_table: dict[int, int] = {_FALSE: _FALSE, _TRUE: _TRUE}
 
     def variable(self, var: int) -> int:
@@ -348,21 +353,31 @@ class _Engine:
     def apply(self, conjunction: bool, left: int, right: int) -> int:
         """``left AND right`` or ``left OR right`` on BDDs (Bryant's apply, iteratively)."""
         nodes = self.bdd
-        var, high, low = nodes.var, nodes.high, nodes.low
+        var, high, low, unique, stride = (
+            nodes.var,
+            nodes.high,
+            nodes.low,
+            nodes.unique,
+            nodes.stride,
+        )
         table = self.and_table if conjunction else self.or_table
         absorbing, neutral = (_FALSE, _TRUE) if conjunction else (_TRUE, _FALSE)
         results: list[int] = []
-        # A task is (f, g) to evaluate, or (-1, key) to build the node whose two halves are on
-        # top of `results` (high pushed first).
-        tasks: list[tuple[int, Any]] = [(left, right)]
+        # A task is (f, g) to evaluate, or (-1 - variable, key) to build the node whose two
+        # halves are on top of `results` (high pushed first) and remember it under `key`.
+        tasks: list[tuple[int, int]] = [(left, right)]
         while tasks:
             f, g = tasks.pop()
             if f < 0:
-                key = g
                 low_result = results.pop()
                 high_result = results.pop()
-                made = nodes.node(min(var[key[0]], var[key[1]]), high_result, low_result)
-                table[key] = made
+                if high_result == low_result:
+                    made = low_result
+                else:
+                    top = -1 - f
+                    found = unique.get((top * stride + high_result) * stride + low_result)
+                    made = nodes.new(top, high_result, low_result) if found is None else found
+                table[g] = made
                 results.append(made)
                 continue
             if f == absorbing or g == absorbing:
@@ -376,7 +391,7 @@ class _Engine:
                 continue
             if f > g:
                 f, g = g, f
-            key = (f, g)
+            key = f * stride + g
             done = table.get(key)
             if done is not None:
                 results.append(done)
@@ -385,7 +400,7 @@ class _Engine:
             top = vf if vf < vg else vg
             f1, f0 = (high[f], low[f]) if vf == top else (f, f)
             g1, g0 = (high[g], low[g]) if vg == top else (g, g)
-            tasks.append((-1, key))
+            tasks.append((-1 - top, key))
             tasks.append((f0, g0))
             tasks.append((f1, g1))
         return results[0]
@@ -407,7 +422,7 @@ class _Engine:
         so ``blockers`` holds the empty set only if it *is* {∅}.
         """
         nodes = self.zbdd
-        var, high, low = nodes.var, nodes.high, nodes.low
+        var, high, low, stride = nodes.var, nodes.high, nodes.low, nodes.stride
         table = self.without_table
         results: list[int] = []
         # Tasks: (0, p, q) evaluate; (1, p, q) build the node of the entry (p, q) from the two
@@ -419,7 +434,7 @@ class _Engine:
                 low_result = results.pop()
                 high_result = results.pop()
                 made = nodes.node(var[p], high_result, low_result)
-                table[(p, q)] = made
+                table[p * stride + q] = made
                 results.append(made)
                 continue
             if step == 2:
@@ -434,7 +449,7 @@ class _Engine:
             if p == _TRUE:  # {∅} survives: q is an antichain other than {∅}, so ∅ is not in it
                 results.append(_TRUE)
                 continue
-            done = table.get((p, q))
+            done = table.get(p * stride + q)
             if done is not None:
                 results.append(done)
                 continue
