@@ -27,6 +27,7 @@ from typing import Any
 __all__ = [
     "GATE_KINDS",
     "MAX_CUT_SETS",
+    "MAX_DIAGRAM_NODES",
     "BasicEvent",
     "FaultTree",
     "FaultTreeError",
@@ -578,6 +579,7 @@ def _top_event_bdd(tree: FaultTree, engine: _Engine, index: Mapping[str, int]) -
 
 
 def _solve(tree: FaultTree) -> tuple[_Engine, int, list[str]]:
+    """The engine, the ZBDD of the minimal cut sets and the variable order (names)."""
     problems = tree_problems(tree)
     if problems:
         raise FaultTreeError(problems[0])
@@ -588,8 +590,9 @@ def _solve(tree: FaultTree) -> tuple[_Engine, int, list[str]]:
 
 
 def cut_set_distribution(tree: FaultTree) -> dict[int, int]:
-    """How many minimal cut sets ``tree`` has of each size, without listing them (so even a tree
-    with millions of cut sets answers); :class:`FaultTreeError` if ill formed."""
+    """How many minimal cut sets ``tree`` has of each size, without listing them (so a tree with
+    millions of cut sets answers too); :class:`FaultTreeError` if ill formed or if its decision
+    diagrams outgrow :data:`MAX_DIAGRAM_NODES`."""
     engine, solutions, _ = _solve(tree)
     return dict(sorted(engine.distribution(solutions).items()))
 
@@ -598,7 +601,8 @@ def minimal_cut_sets(tree: FaultTree, *, limit: int = MAX_CUT_SETS) -> list[CutS
     """The tree's minimal cut sets, smallest first (then by sorted names).
 
     :class:`FaultTreeError` if the tree is ill formed or has more than ``limit`` minimal cut
-    sets; the cut sets are counted before they are listed, so a refusal is quick.
+    sets (they are counted before they are listed, so a refusal is quick), or if its decision
+    diagrams outgrow :data:`MAX_DIAGRAM_NODES` before the count is known.
     """
     engine, solutions, order = _solve(tree)
     count = sum(engine.distribution(solutions).values())
