@@ -28,6 +28,7 @@ __all__ = [
     "GATE_KINDS",
     "MAX_CUT_SETS",
     "MAX_DIAGRAM_NODES",
+    "MAX_DIAGRAM_STEPS",
     "BasicEvent",
     "FaultTree",
     "FaultTreeError",
@@ -48,11 +49,13 @@ GATE_KINDS: tuple[str, ...] = ("AND", "OR", "ATLEAST")
 #: Beyond this many cut sets a tree is too large to be a useful teaching artefact (the default
 #: ``limit`` of :func:`minimal_cut_sets`; it applies to the final answer only).
 MAX_CUT_SETS = 5_000
-#: A guard on time and memory, not on the answer: every public benchmark tree with fewer than
-#: MAX_CUT_SETS cut sets needs a few thousand nodes; only large industrial trees (with hundreds
-#: of thousands of cut sets or more) pass this, and they are refused in seconds instead of
-#: running for minutes and hundreds of megabytes.
+#: Guards on memory and time, not on the answer: every public benchmark tree with fewer than
+#: MAX_CUT_SETS cut sets needs a few thousand diagram nodes and under 100,000 steps of the
+#: diagram operations; only large industrial trees (hundreds of thousands of cut sets or more)
+#: pass these, and they are refused in seconds instead of running for minutes and hundreds of
+#: megabytes.
 MAX_DIAGRAM_NODES = 500_000
+MAX_DIAGRAM_STEPS = 2_000_000
 
 CutSet = frozenset[str]
 
@@ -340,12 +343,20 @@ class _Engine:
     """Builds the BDD of a tree's top event and extracts its minimal cut sets as a ZBDD."""
 
     def __init__(self, variables: int) -> None:
+        self.steps_left = MAX_DIAGRAM_STEPS
         self.bdd = _Nodes(variables, zero_suppressed=False)
         self.zbdd = _Nodes(variables, zero_suppressed=True)
         self.and_table: dict[int, int] = {}
         self.or_table: dict[int, int] = {}
         self.without_table: dict[int, int] = {}
         self.minimal_table: dict[int, int] = {_FALSE: _FALSE, _TRUE: _TRUE}
+
+    def _out_of_steps(self) -> FaultTreeError:
+        return FaultTreeError(
+            f"the tree is too large to analyse: its decision diagrams needed more than "
+            f"{MAX_DIAGRAM_STEPS} steps before its minimal cut sets could be counted; "
+            "simplify the tree"
+        )
 
     def variable(self, var: int) -> int:
         """The BDD of one basic event."""
@@ -367,7 +378,11 @@ class _Engine:
         # A task is (f, g) to evaluate, or (-1 - variable, key) to build the node whose two
         # halves are on top of `results` (high pushed first) and remember it under `key`.
         tasks: list[tuple[int, int]] = [(left, right)]
+        budget = self.steps_left
         while tasks:
+            budget -= 1
+            if budget < 0:
+                raise self._out_of_steps()
             f, g = tasks.pop()
             if f < 0:
                 low_result = results.pop()
@@ -404,6 +419,7 @@ class _Engine:
             tasks.append((-1 - top, key))
             tasks.append((f0, g0))
             tasks.append((f1, g1))
+        self.steps_left = budget
         return results[0]
 
     def at_least(self, k: int, inputs: list[int]) -> int:
@@ -427,9 +443,14 @@ class _Engine:
         table = self.without_table
         results: list[int] = []
         # Tasks: (0, p, q) evaluate; (1, p, q) build the node of the entry (p, q) from the two
-        # halves on `results`; (2, q, 0) replace the top of `results` r by without(r, q).
+        # halves on `results`; (2, q, 0) replace the top of `results` r by without(r, q);
+        # (3, p, q) remember the top of `results` as the entry (p, q).
         tasks: list[tuple[int, int, int]] = [(0, family, blockers)]
+        budget = self.steps_left
         while tasks:
+            budget -= 1
+            if budget < 0:
+                raise self._out_of_steps()
             step, p, q = tasks.pop()
             if step == 1:
                 low_result = results.pop()
@@ -440,6 +461,9 @@ class _Engine:
                 continue
             if step == 2:
                 tasks.append((0, results.pop(), p))
+                continue
+            if step == 3:
+                table[p * stride + q] = results[-1]
                 continue
             if q == _FALSE or p == _FALSE:
                 results.append(p)
@@ -456,6 +480,7 @@ class _Engine:
                 continue
             vp, vq = var[p], var[q]
             if vq < vp:  # blockers with q's variable cannot be inside p's sets
+                tasks.append((3, p, q))
                 tasks.append((0, p, low[q]))
                 continue
             tasks.append((1, p, q))
@@ -466,6 +491,7 @@ class _Engine:
                 tasks.append((0, low[p], low[q]))
                 tasks.append((2, high[q], 0))
                 tasks.append((0, high[p], low[q]))
+        self.steps_left = budget
         return results[0]
 
     def minimal(self, root: int) -> int:

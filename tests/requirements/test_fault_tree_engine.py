@@ -274,3 +274,14 @@ def test_a_diagram_too_large_to_count_is_refused(monkeypatch: pytest.MonkeyPatch
         minimal_cut_sets(tree)
     monkeypatch.setattr(_fault_tree, "MAX_DIAGRAM_NODES", 200)
     assert len(minimal_cut_sets(tree)) == 30
+
+
+def test_too_much_diagram_work_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlip.requirements import _fault_tree
+
+    tree = _or_of_ands(30)
+    monkeypatch.setattr(_fault_tree, "MAX_DIAGRAM_STEPS", 50)
+    with pytest.raises(FaultTreeError, match=r"too large to analyse: .* more than 50 steps"):
+        minimal_cut_sets(tree)
+    monkeypatch.setattr(_fault_tree, "MAX_DIAGRAM_STEPS", 5_000)
+    assert len(minimal_cut_sets(tree)) == 30
