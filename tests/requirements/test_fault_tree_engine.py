@@ -157,16 +157,19 @@ def _or_of_ands(width: int) -> FaultTree:
 
 
 def test_limit_applies_to_the_final_answer_only() -> None:
-    # AND over 14 two-event ORs whose second events are all one shared event S: expanding the
-    # AND gives 2**14 = 16,384 products, but S alone is a cut set and absorbs all but one.
-    width = 14
-    gates = [and_gate("T", *(f"O{i}" for i in range(width)))]
-    gates += [or_gate(f"O{i}", f"x{i}", "S") for i in range(width)]
-    events = [BasicEvent(f"x{i}") for i in range(width)] + [BasicEvent("S")]
+    # G, an AND over 13 ORs (x_i OR y_i), has 2**13 = 8,192 minimal cut sets, over the limit;
+    # the top event adds x0 and y0 as single points of failure, which absorb every one of them.
+    # The old engine expanded G first and refused the tree.
+    width = 13
+    gates = [or_gate("T", "G", "x0", "y0"), and_gate("G", *(f"O{i}" for i in range(width)))]
+    gates += [or_gate(f"O{i}", f"x{i}", f"y{i}") for i in range(width)]
+    events = [BasicEvent(f"{side}{i}") for i in range(width) for side in "xy"]
     tree = FaultTree("T", tuple(gates), tuple(events))
-    cuts = minimal_cut_sets(tree)
-    assert cuts == [frozenset({"S"}), frozenset(f"x{i}" for i in range(width))]
-    assert 2**width > MAX_CUT_SETS
+    assert minimal_cut_sets(tree) == [frozenset({"x0"}), frozenset({"y0"})]
+    sub_tree = FaultTree("G", tuple(gates[1:]), tuple(events))
+    assert sum(cut_set_distribution(sub_tree).values()) == 2**width > MAX_CUT_SETS
+    with pytest.raises(FaultTreeError, match=r"^8192 minimal cut sets"):
+        minimal_cut_sets(sub_tree)
 
 
 def test_limit_is_a_parameter() -> None:
