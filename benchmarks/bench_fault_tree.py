@@ -5,7 +5,9 @@ is a tree from ``tests/requirements/data/benchmark_trees`` (SCRAM's published be
 the README there) or a synthetic stress tree. ``seconds`` is the median of three calls of
 ``minimal_cut_sets`` (a refusal counts: the tree has more cut sets than the limit);
 ``old MOCUS`` is the engine this one replaced, kept below only for comparison and run in a child
-process that is stopped after ``--old-timeout`` seconds. ``--extra DIR`` adds every ``*.json``
+process that is stopped after ``--old-timeout`` seconds. ``expected`` says whether the count
+(and order distribution) matches the published one, or the known one of a synthetic tree; ``?``
+in ``cut sets`` is a tree refused as too large to count. ``--extra DIR`` adds every ``*.json``
 tree in DIR (the benchmark-tree format, or plain ``FaultTree.to_dict`` data).
 """
 
@@ -215,7 +217,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--extra", type=Path, default=None)
     args = parser.parse_args(argv)
     header = (
-        f"{'tree':26} {'gates':>5} {'events':>6} {'cut sets':>8} {'published':>9} "
+        f"{'tree':26} {'gates':>5} {'events':>6} {'cut sets':>8} {'expected':>9} "
         f"{'seconds':>8} {'answer':>7}  {'old MOCUS':<24} order distribution"
     )
     print(header)
