@@ -83,8 +83,14 @@ def register(config: Any) -> None:
         SaveAutoGrades,
     )
 
+    from nbconvert.preprocessors import SanitizeHTML
+
+    from mlip_autograder._inert import make_inert
+
+    make_inert(config)  # feedback pages, and the autograded copies formgrader shows, are inert
     config.Autograde.autograde_preprocessors = [
         JudgePreprocessor,
+        SanitizeHTML,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,

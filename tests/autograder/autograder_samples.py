@@ -4,7 +4,8 @@ The course uses a cut-down copy of ``guards-toaster`` (``data/sources``): two ta
 tests, one public and one hidden system check, so the whole class grades in well under a minute.
 Sample submissions are data files (``data/samples/NAME.json``): the code of each solution cell
 (``{reference}`` stands for the reference solution, ``{course}`` for the course folder) and the
-expected result.
+expected result. Tampering samples may also ``duplicate`` or ``delete`` cells (by grade_id),
+``move_to_end`` some, and add ``extra_cells`` (e.g. a markdown cell with a script).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ cpu_seconds = 120
 memory_mb = 1024
 processes = 32
 output_kb = 1024
+disk_mb = 64
 
 [autograde]
 workers = 2
@@ -71,7 +73,28 @@ def build_submission(
             text = sample["cells"][grade_id]
             text = text.replace("{reference}", reference.get(grade_id, ""))
             cell["source"] = text.replace("{course}", str(course))
+    notebook["cells"] = _rearranged(notebook["cells"], sample)
     return notebook
+
+
+def _grade_id(cell: dict[str, Any]) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+
+
+def _rearranged(cells: list[dict[str, Any]], sample: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cells after the sample's tampering: duplicated, deleted, moved, added."""
+    result: list[dict[str, Any]] = []
+    for cell in cells:
+        if _grade_id(cell) in sample.get("delete", []):
+            continue
+        result.append(cell)
+        if _grade_id(cell) in sample.get("duplicate", []):
+            result.append(json.loads(json.dumps(cell)))
+    moved = [cell for cell in result if _grade_id(cell) in sample.get("move_to_end", [])]
+    result = [cell for cell in result if cell not in moved] + moved
+    for extra in sample.get("extra_cells", []):
+        result.append({"cell_type": extra["cell_type"], "metadata": {}, "source": extra["source"]})
+    return result
 
 
 def make_course(root: Path, samples: list[str]) -> Any:
