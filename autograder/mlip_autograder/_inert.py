@@ -57,7 +57,8 @@ def make_inert(config: Any) -> None:
 
     ``config`` is a traitlets ``Config`` (the course's ``nbgrader_config.py``).
     """
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, SanitizeHTML
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
     from nbgrader.preprocessors import GetGrades
 
     for name, value in sanitizer_settings().items():

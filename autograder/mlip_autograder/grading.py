@@ -98,7 +98,7 @@ def grade_notebook(
             handed_in = load_notebook(submitted)
             tampered = tampering(handed_in, source)
             if tampered is not None:
-                raise _Tampered(tampered)
+                raise _Tampered(tampered, handed_in)
             notebook = restore_locked_cells(handed_in, source)
         secret = course.secret()
         key = _content_key(notebook, assignment_id, secret, config.limits.to_dict())
@@ -118,7 +118,7 @@ def grade_notebook(
             if report.status == "graded":
                 write_json_atomic(course.root / ".mlip" / "cache" / f"{key}.json", report.to_dict())
     except _Tampered as error:
-        report = tampered_report(str(error), isolation.kind)
+        report = tampered_report(str(error.args[0]), isolation.kind, error.args[1])
     except MlipError as error:
         report = invalid_report(str(error), isolation.kind)
     write_json_atomic(

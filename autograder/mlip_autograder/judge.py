@@ -261,9 +261,15 @@ def invalid_report(reason: str, isolation: str = "none") -> JudgeReport:
     return JudgeReport("invalid", reason, {}, (), isolation)
 
 
-def tampered_report(reason: str, isolation: str = "none") -> JudgeReport:
-    """The report of a notebook whose graded cells were duplicated or deleted: zero points."""
-    return JudgeReport("tampered", reason, {}, (), isolation)
+def tampered_report(
+    reason: str, isolation: str = "none", notebook: dict[str, Any] | None = None
+) -> JudgeReport:
+    """The report of a notebook whose graded cells were duplicated or deleted: zero points
+    (every graded cell of ``notebook`` shows the reason as its error, so nbgrader scores 0)."""
+    cells = {
+        index: [_error_output("Tampered", reason)] for index in grade_cells(notebook or {})
+    }
+    return JudgeReport("tampered", reason, cells, (), isolation)
 
 
 def _run_unit_test(code: str, index: int, namespace: dict[str, Any]) -> list[dict[str, Any]]:

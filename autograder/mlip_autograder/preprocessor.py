@@ -83,7 +83,7 @@ def register(config: Any) -> None:
         SaveAutoGrades,
     )
 
-    from nbconvert.preprocessors import SanitizeHTML
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
 
     from mlip_autograder._inert import make_inert
 
