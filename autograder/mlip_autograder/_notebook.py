@@ -130,9 +130,7 @@ def trusted_setup(source: dict[str, Any]) -> str:
         except SyntaxError:
             continue
         parts += [
-            ast.unparse(node)
-            for node in tree.body
-            if isinstance(node, ast.Import | ast.ImportFrom)
+            ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
         ]
     return "\n".join(parts) + "\n"
 

@@ -83,9 +83,15 @@ def _checked_outputs(outputs: Any) -> list[dict[str, Any]] | None:
         if kind == "stream" and output.get("name") in ("stdout", "stderr"):
             if not isinstance(output.get("text"), str):
                 return None
-            checked.append({"output_type": "stream", "name": output["name"], "text": output["text"]})
+            checked.append(
+                {"output_type": "stream", "name": output["name"], "text": output["text"]}
+            )
         elif kind == "error":
-            ename, evalue, trace = output.get("ename"), output.get("evalue"), output.get("traceback")
+            ename, evalue, trace = (
+                output.get("ename"),
+                output.get("evalue"),
+                output.get("traceback"),
+            )
             if not (
                 isinstance(ename, str)
                 and isinstance(evalue, str)

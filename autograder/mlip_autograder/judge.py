@@ -266,9 +266,7 @@ def tampered_report(
 ) -> JudgeReport:
     """The report of a notebook whose graded cells were duplicated or deleted: zero points
     (every graded cell of ``notebook`` shows the reason as its error, so nbgrader scores 0)."""
-    cells = {
-        index: [_error_output("Tampered", reason)] for index in grade_cells(notebook or {})
-    }
+    cells = {index: [_error_output("Tampered", reason)] for index in grade_cells(notebook or {})}
     return JudgeReport("tampered", reason, cells, (), isolation)
 
 

@@ -75,6 +75,7 @@ class JudgePreprocessor(NbGraderPreprocessor):
 def register(config: Any) -> None:
     """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
@@ -82,8 +83,6 @@ def register(config: Any) -> None:
         LimitOutput,
         SaveAutoGrades,
     )
-
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
 
     from mlip_autograder._inert import make_inert
 
