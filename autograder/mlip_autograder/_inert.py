@@ -1,10 +1,10 @@
 """Every page we render from a student's notebook is inert: no student script ever runs.
 
 Two walls. (1) nbconvert's :class:`~nbconvert.preprocessors.SanitizeHTML` (bleach) cleans
-markdown cells and rich outputs with a strict allow-list: no ``<script>``, no ``on*``
-attributes, no ``<svg>``/``<iframe>``/``<object>``, links and raw ``<img>`` only to http(s)/mailto
-(bleach's protocol list; markdown images and PNG/JPEG outputs stay); unknown output types
-(``application/javascript``, SVG) are dropped.
+markdown cells (except the instructor's own, unchanged) and rich outputs with a strict
+allow-list: no ``<script>``, no ``on*`` attributes, no ``<svg>``/``<iframe>``/``<object>``;
+links and raw ``<img>`` only to http(s)/mailto (bleach's protocol list; markdown images and
+PNG/JPEG outputs stay); unknown output types (``application/javascript``, SVG) are dropped.
 (2) Each HTML file we write opens with a Content-Security-Policy that forbids every script and
 every outside resource, so anything the first wall missed still cannot run or phone home.
 MathJax, which nbconvert loads from a CDN, is blocked by the same policy: formulas show as TeX.
@@ -16,7 +16,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONTENT_SECURITY_POLICY", "add_csp", "make_inert", "sanitizer_settings"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "add_csp",
+    "make_inert",
+    "sanitizer_class",
+    "sanitizer_settings",
+]
 
 #: No scripts, no frames, no outside requests; inline styles and inline images only.
 CONTENT_SECURITY_POLICY = (
@@ -52,18 +58,80 @@ def sanitizer_settings() -> dict[str, Any]:
     }
 
 
+def student_sanitizer() -> type:
+    """nbconvert's ``SanitizeHTML``, except for markdown the instructor wrote.
+
+    bleach escapes ``<``, ``>`` and ``&`` in markdown source, which would break the
+    instructor's own code spans and block quotes; a markdown cell whose text is exactly a
+    markdown cell of the course's source notebook is the instructor's and is kept as it is.
+    Every other markdown cell (anything a student wrote or changed) and every output is
+    sanitised. Without the source notebook, everything is sanitised (fails closed).
+    """
+    import json
+
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+    from traitlets import Unicode
+
+    class SanitizeStudentHTML(SanitizeHTML):
+        course_root = Unicode("", help="Root folder of the course.").tag(config=True)
+
+        def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+            self.instructor_markdown: set[str] = set()
+            info = resources.get("nbgrader", {}) if isinstance(resources, dict) else {}
+            try:
+                path = (
+                    Path(self.course_root)
+                    / "source"
+                    / str(info["assignment"])
+                    / f"{info['notebook']}.ipynb"
+                )
+                cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+                for cell in cells:
+                    if cell.get("cell_type") == "markdown":
+                        text = cell.get("source", "")
+                        self.instructor_markdown.add(
+                            "".join(text) if isinstance(text, list) else str(text)
+                        )
+            except (KeyError, OSError, TypeError, ValueError):
+                self.instructor_markdown = set()
+            return super().preprocess(nb, resources)
+
+        def preprocess_cell(
+            self, cell: Any, resources: dict[str, Any], index: int
+        ) -> tuple[Any, dict[str, Any]]:
+            if cell.cell_type == "markdown" and cell.source in self.instructor_markdown:
+                return cell, resources
+            return super().preprocess_cell(cell, resources, index)
+
+    return SanitizeStudentHTML
+
+
+SanitizeStudentHTML = None  # replaced on first use (nbconvert is imported lazily)
+
+
 def make_inert(config: Any) -> None:
     """Configure nbgrader so feedback pages (and autograded notebooks) are sanitised.
 
     ``config`` is a traitlets ``Config`` (the course's ``nbgrader_config.py``).
     """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
     from nbgrader.preprocessors import GetGrades
 
+    sanitizer = sanitizer_class()
     for name, value in sanitizer_settings().items():
         setattr(config.SanitizeHTML, name, value)
-    config.GenerateFeedback.preprocessors = [GetGrades, SanitizeHTML, CSSHTMLHeaderPreprocessor]
+    root = config.CourseDirectory.get("root") if "CourseDirectory" in config else None
+    if root:
+        config.SanitizeStudentHTML.course_root = str(root)
+    config.GenerateFeedback.preprocessors = [GetGrades, sanitizer, CSSHTMLHeaderPreprocessor]
+
+
+def sanitizer_class() -> type:
+    """The one :func:`student_sanitizer` class of this process."""
+    global SanitizeStudentHTML
+    if SanitizeStudentHTML is None:
+        SanitizeStudentHTML = student_sanitizer()
+    return SanitizeStudentHTML
 
 
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)

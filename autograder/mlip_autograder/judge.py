@@ -497,7 +497,7 @@ def judge_notebook(
             for name in sandbox.functions
             if name in get_assignment(assignment_id).extension_names
         ),
-        starved=sandbox.starved and status in ("timeout", "crash"),
+        starved=sandbox.starved and status == "timeout",
     )
 
 
@@ -512,13 +512,16 @@ def _run_unit_tests(
 ) -> tuple[bool, str, str]:
     """Run the notebook's unit-test cells in the judge; returns (alive, status, reason)."""
     import builtins
+    import contextlib
+    import io
 
     status, reason = verdict
     if not alive:
         return alive, status, reason
     namespace: dict[str, Any] = {"__name__": "__unit_tests__", "__builtins__": builtins}
     try:
-        exec(compile(trusted_setup(source), "<setup>", "exec"), namespace)
+        with contextlib.redirect_stdout(io.StringIO()):  # setup cells may print
+            exec(compile(trusted_setup(source), "<setup>", "exec"), namespace)
     except Exception as error:  # the course's own setup is broken: every test says so
         for index in tests:
             outputs[index] = [_error_output("JudgeError", f"setup failed: {error}")]

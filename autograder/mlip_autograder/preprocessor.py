@@ -75,7 +75,6 @@ class JudgePreprocessor(NbGraderPreprocessor):
 def register(config: Any) -> None:
     """Put :class:`JudgePreprocessor` in place of nbgrader's ``Execute`` in ``config``."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
@@ -84,12 +83,12 @@ def register(config: Any) -> None:
         SaveAutoGrades,
     )
 
-    from mlip_autograder._inert import make_inert
+    from mlip_autograder._inert import make_inert, sanitizer_class
 
     make_inert(config)  # feedback pages, and the autograded copies formgrader shows, are inert
     config.Autograde.autograde_preprocessors = [
         JudgePreprocessor,
-        SanitizeHTML,
+        sanitizer_class(),
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,

@@ -53,7 +53,8 @@ def test_sample_grades_as_expected(graded_class: tuple[Any, Any], name: str) -> 
     for check, points in expected.get("checks", {}).items():
         assert checks[check] == pytest.approx(points)
     assert expected.get("reason_contains", "") in grade.reason
-    cells = _autograded_cells(course, name)
+    shown = expected.get("output_contains", {}) or expected.get("output_lacks", {})
+    cells = _autograded_cells(course, name) if shown else {}
     for grade_id, texts in expected.get("output_contains", {}).items():
         for text in [texts] if isinstance(texts, str) else texts:
             assert text in cells[grade_id]
