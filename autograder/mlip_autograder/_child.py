@@ -287,7 +287,9 @@ def _run_batch(
                 values.append(value if type(value) in _ATOMS else _plain(value))
             except CellTimeout:  # the judge reports this call as a timeout
                 values.append(None)
-                errors.append([index, f"CallTimeout: took longer than {seconds:g} s"])
+                errors.append(
+                    [index, f"CallTimeout: took longer than the time limit ({seconds:g} s)"]
+                )
             except BaseException as exc:  # the student's error is this answer
                 values.append(None)
                 errors.append([index, _error_text(exc)])

@@ -70,10 +70,11 @@ def student_sanitizer() -> type:
     import json
 
     from nbconvert.preprocessors.sanitize import SanitizeHTML
-    from traitlets import Unicode
+    from traitlets import Bool, Unicode
 
     class SanitizeStudentHTML(SanitizeHTML):
         course_root = Unicode("", help="Root folder of the course.").tag(config=True)
+        enabled = Bool(True, help="Always on (nbconvert's default is off).").tag(config=True)
 
         def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             self.instructor_markdown: set[str] = set()

@@ -89,7 +89,9 @@ def test_feedback_pages_are_inert(feedback_pages: dict[str, str]) -> None:
 def test_forged_output_bundle_reaches_no_notebook(graded_class: tuple[Any, Any]) -> None:
     course, _ = graded_class
     path = course.root / "autograded" / "forged-output" / ASSIGNMENT / "guards.ipynb"
-    assert "text/html" not in path.read_text(encoding="utf-8")
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if set(output.get("data", {})) - {"text/plain"}]
 
 
 def _first_hidden_call(course: Any) -> tuple[Any, ...]:
