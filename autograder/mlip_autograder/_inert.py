@@ -138,10 +138,36 @@ def sanitizer_class() -> type:
 _HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
 
 
+_URL_ATTRIBUTE = re.compile(
+    r"""(?P<name>\b(?:href|src|action|formaction|xlink:href)\s*=\s*)"""
+    r"""(?P<value>"[^"]*"|'[^']*'|[^\s>]+)""",
+    re.IGNORECASE,
+)
+_SCRIPT_SCHEMES = ("javascript:", "vbscript:", "data:text", "data:application")
+
+
+def _neutralise_urls(html: str) -> str:
+    """Every link or source that would run code (``javascript:``, ``vbscript:``, HTML as a
+    ``data:`` URL) becomes ``#blocked``, however it is spelled (entities, case, whitespace):
+    markdown links are rendered after sanitising, so bleach never sees them."""
+    import html as entities
+
+    def check(match: re.Match[str]) -> str:
+        value = match.group("value").strip("\"'")
+        plain = "".join(char for char in entities.unescape(value) if char > " ").lower()
+        if plain.startswith(_SCRIPT_SCHEMES):
+            return f'{match.group("name")}"#blocked"'
+        return match.group(0)
+
+    return _URL_ATTRIBUTE.sub(check, html)
+
+
 def add_csp(path: Path) -> None:
-    """Put the Content-Security-Policy first in the ``<head>`` of the HTML file ``path``."""
-    html = path.read_text(encoding="utf-8")
+    """Put the Content-Security-Policy first in the ``<head>`` of the HTML file ``path``, and
+    neutralise links that would run code."""
+    html = _neutralise_urls(path.read_text(encoding="utf-8"))
     if _META in html:
+        path.write_text(html, encoding="utf-8")
         return
     match = _HEAD.search(html)
     if match is None:

@@ -92,14 +92,14 @@ def grade_notebook(
     isolation = detect_isolation(setting=config.isolation)
     try:
         source = load_notebook(root / "source" / assignment_id / f"{notebook_name}.ipynb")
-        if sanitized is not None:
-            notebook = json.loads(json.dumps(sanitized))
-        else:
-            handed_in = load_notebook(submitted)
-            tampered = tampering(handed_in, source)
-            if tampered is not None:
-                raise _Tampered(tampered, handed_in)
-            notebook = restore_locked_cells(handed_in, source)
+        handed_in = (
+            json.loads(json.dumps(sanitized)) if sanitized is not None else load_notebook(submitted)
+        )
+        tampered = tampering(handed_in, source)
+        if tampered is not None:
+            raise _Tampered(tampered, handed_in)
+        # nbgrader's sanitized copy has its locked cells restored already
+        notebook = handed_in if sanitized is not None else restore_locked_cells(handed_in, source)
         secret = course.secret()
         key = _content_key(notebook, assignment_id, secret, config.limits.to_dict())
         cached = read_json(course.root / ".mlip" / "cache" / f"{key}.json")
