@@ -607,6 +607,7 @@ class SandboxedNotebook:
     _call_budget: float = 0.0
     _seccomp: int | None = None
     _mark: tuple[float, float] = (0.0, 0.0)
+    _jail_pids: list[int] = field(default_factory=list)
     #: A time limit was hit while the jail waited for a CPU more than it ran: the verdict is not
     #: final, the submission is re-run alone (see :func:`mlip_autograder.autograde.autograde`).
     starved: bool = False
@@ -710,8 +711,9 @@ class SandboxedNotebook:
             if type(cell) is not int or cell not in expected or set(message) - _CELL_KEYS:
                 raise self._garbled(phase)
             if message.get("started") is True:
+                first = self.last_cell is None
                 self.last_cell = cell
-                self._mark = (time.monotonic(), self._tree_run_delay())
+                self._mark = (time.monotonic(), self._tree_run_delay(rescan=first))
             elif "outputs" in message and cell == self.last_cell and cell not in self.outputs:
                 outputs = _checked_outputs(message["outputs"])
                 if outputs is None:
@@ -881,11 +883,20 @@ class SandboxedNotebook:
             "(code that writes to the judge's channel, e.g. from a background thread)",
         )
 
-    def _tree_run_delay(self) -> float:
-        """Seconds the jail's processes have waited for a CPU (Linux schedstat), summed."""
+    def _tree_run_delay(self, *, rescan: bool = False) -> float:
+        """Seconds the jail's processes have waited for a CPU (Linux schedstat), summed.
+
+        The process tree is looked up in /proc when the first cell starts (``rescan``) and
+        then reused: a mark per cell costs one small read per process, not a walk of /proc.
+        """
         if self._process is None:
             return 0.0
-        return sum(_run_delay(pid) for pid in _descendants(self._process.pid))
+        if rescan or not self._jail_pids:
+            pids = _descendants(self._process.pid)
+            if not rescan:
+                return sum(_run_delay(pid) for pid in pids)
+            self._jail_pids = pids
+        return sum(_run_delay(pid) for pid in self._jail_pids)
 
     def _note_starvation(self) -> None:
         """At a timeout: did the jail wait for a CPU for more than a quarter of the time since

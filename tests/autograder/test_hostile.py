@@ -246,3 +246,44 @@ def test_only_our_output_shapes_cross_the_boundary() -> None:
     ]
     for outputs in forged:
         assert _checked_outputs(outputs) is None
+
+
+def _one_cell(source: str) -> dict[str, Any]:
+    return {"cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": []}]}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity")
+def test_a_timeout_while_starved_is_not_final() -> None:
+    """Three busy neighbours on the jail's CPU: its timeout is marked starved (re-run alone);
+    a cell that sleeps through its limit is a final timeout, however busy the machine."""
+    from mlip_autograder._config import Limits
+    from mlip_autograder._sandbox import SandboxedNotebook, detect_isolation
+
+    limits = Limits(cell_seconds=2, wall_seconds=60)
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    hogs = [
+        subprocess.Popen(
+            [sys.executable, "-c", "while True: pass"],
+            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}),
+        )
+        for _ in range(3)
+    ]
+    try:
+        os.sched_setaffinity(0, {cpu})  # the jail inherits this CPU
+        with SandboxedNotebook(
+            _one_cell("while True:\n    pass"), limits, detect_isolation()
+        ) as crowded:
+            crowded.start()
+    finally:
+        os.sched_setaffinity(0, before)
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert "CellTimeout" in json.dumps(crowded.outputs) and crowded.starved
+    with SandboxedNotebook(
+        _one_cell("import time\ntime.sleep(60)"), limits, detect_isolation()
+    ) as alone:
+        alone.start()
+    assert "CellTimeout" in json.dumps(alone.outputs) and not alone.starved
