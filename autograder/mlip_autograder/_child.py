@@ -15,7 +15,8 @@ understand ``%magics``). Protocol on the original stdin/stdout:
    executed code cell, then ``{"done": true, "functions": [names]}``.
 3. parent: ``{"call": NAME, "batch": [ARGS, ...], "stop_on_error": BOOL}``; child: ``{"ok":
    [VALUE, ...], "errors": [[INDEX, "Type: message"], ...]}`` (a failed call's value is null).
-   Calls run in order, each under its own ``call_seconds`` limit. With ``stop_on_error`` the
+   Calls run in order, each under its own ``call_seconds`` limit (a call stopped by it answers
+   ``"CallTimeout: ..."``). With ``stop_on_error`` the
    calls after the first error are not run and answer that same error.
    ``{"exit": true}`` ends the process.
 
@@ -284,7 +285,12 @@ def _run_batch(
             try:
                 value = function(*args)
                 values.append(value if type(value) in _ATOMS else _plain(value))
-            except BaseException as exc:  # the student's error (or the alarm) is this answer
+            except CellTimeout:  # the judge reports this call as a timeout
+                values.append(None)
+                errors.append(
+                    [index, f"CallTimeout: took longer than the time limit ({seconds:g} s)"]
+                )
+            except BaseException as exc:  # the student's error is this answer
                 values.append(None)
                 errors.append([index, _error_text(exc)])
             _Alarm.deadline = None

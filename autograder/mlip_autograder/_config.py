@@ -11,6 +11,7 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
     memory_mb = 2048        # address space of the sandboxed process
     processes = 64          # processes/threads the student's code may start
     output_kb = 1024        # protocol output the judge accepts from the sandbox
+    disk_mb = 256           # each writable tmpfs of the jail (/scratch, /tmp)
 
     [autograde]
     workers = 2
@@ -56,6 +57,8 @@ class Limits:
     memory_mb: int = 2048
     processes: int = 64
     output_kb: int = 1024
+    #: Size of each writable tmpfs in the jail (``/scratch`` and ``/tmp``): a disk quota.
+    disk_mb: int = 256
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for ``--json`` and for crossing into worker processes."""
@@ -142,6 +145,7 @@ def default_toml() -> str:
         f"memory_mb = {limits.memory_mb}  # address space of the sandboxed process\n"
         f"processes = {limits.processes}  # processes/threads student code may start\n"
         f"output_kb = {limits.output_kb}  # output the judge accepts from the sandbox\n"
+        f"disk_mb = {limits.disk_mb}  # each writable tmpfs of the jail (/scratch, /tmp)\n"
         "\n[autograde]\n"
         f"workers = {CourseConfig.workers}\n"
         "pin_cpus = true  # each worker and its sandbox share one CPU (Linux)\n"

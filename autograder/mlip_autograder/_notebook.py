@@ -24,6 +24,9 @@ __all__ = [
     "load_notebook",
     "restore_locked_cells",
     "source_text",
+    "tampering",
+    "trusted_setup",
+    "unit_test_cells",
 ]
 
 _CHECK_CALL = re.compile(
@@ -95,6 +98,64 @@ def check_cells(notebook: dict[str, Any]) -> list[CheckCell]:
         grade_id, points = graded[index]
         found.append(CheckCell(index, grade_id, assignment, check, kind == "system_check", points))
     return found
+
+
+def unit_test_cells(notebook: dict[str, Any]) -> list[int]:
+    """Graded code cells that are not system checks: the notebook's unit tests, by index."""
+    checks = {cell.index for cell in check_cells(notebook)}
+    return [index for index in grade_cells(notebook) if index not in checks]
+
+
+def trusted_setup(source: dict[str, Any]) -> str:
+    """Instructor code the judge may run itself before a unit test: the source notebook's locked
+    cells that are neither graded nor solutions (imports, ``system = load_system(...)``) and the
+    top-level imports of its other code cells (``import math`` above a solution).
+
+    Taken from the instructor's source only, never from a submission: this code runs in the
+    judge's process, where the verdict is decided.
+    """
+    import ast
+
+    parts: list[str] = []
+    for cell in source.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = _nbgrader(cell)
+        text = source_text(cell)
+        if meta.get("locked") and not meta.get("grade") and not meta.get("solution"):
+            parts.append(text)
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        parts += [
+            ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
+        ]
+    return "\n".join(parts) + "\n"
+
+
+def tampering(submitted: dict[str, Any], source: dict[str, Any]) -> str | None:
+    """Why ``submitted`` was tampered with (a graded cell duplicated or deleted), else None."""
+    seen: dict[str, int] = {}
+    for cell in submitted.get("cells", []):
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id is not None:
+            seen[str(grade_id)] = seen.get(str(grade_id), 0) + 1
+    duplicated = sorted(name for name, count in seen.items() if count > 1)
+    if duplicated:
+        return (
+            f"cell {duplicated[0]!r} appears {seen[duplicated[0]]} times: graded cells must "
+            "not be copied (start again from the release copy and keep each cell once)"
+        )
+    for cell in source.get("cells", []):
+        meta = _nbgrader(cell)
+        if meta.get("grade") and str(meta.get("grade_id")) not in seen:
+            return (
+                f"graded cell {meta.get('grade_id')!r} is missing: graded cells must not be "
+                "deleted (copy it back from the release copy)"
+            )
+    return None
 
 
 def restore_locked_cells(submitted: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:

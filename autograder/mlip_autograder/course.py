@@ -311,12 +311,20 @@ class FeedbackReport:
 
 
 def generate_feedback(*, course: Course, assignment_id: str) -> FeedbackReport:
-    """nbgrader feedback HTML for every autograded student of ``assignment_id``."""
+    """nbgrader feedback HTML for every autograded student of ``assignment_id``, made inert:
+    student markdown and outputs sanitised, and a Content-Security-Policy that forbids scripts
+    (:mod:`mlip_autograder._inert`)."""
+    from mlip_autograder._inert import add_csp, make_inert
+
     course.require_assignment(assignment_id)
-    result = nbgrader_api(course).generate_feedback(assignment_id, force=True)
+    api = nbgrader_api(course)
+    make_inert(api.config)  # also for courses whose nbgrader_config.py predates it
+    result = api.generate_feedback(assignment_id, force=True)
     if not result.get("success"):
         raise InputError(
             f"nbgrader generate_feedback failed for {assignment_id}: {_log_tail(result)}"
         )
     files = sorted((course.root / "feedback").glob(f"*/{assignment_id}/*.html"))
+    for path in files:
+        add_csp(path)
     return FeedbackReport(assignment_id, tuple(str(path) for path in files))

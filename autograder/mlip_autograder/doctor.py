@@ -163,5 +163,12 @@ def _cpus(*, pin: bool) -> str:
         return "workers are not pinned (no CPU affinity on this system)"
     count = len(os.sched_getaffinity(0))
     if not pin:
-        return f"workers are not pinned (pin_cpus = false); {count} CPU(s) available"
-    return f"each worker and its sandbox share one CPU, in turn over {count} CPU(s)"
+        return f"workers are not pinned (pin_cpus = false); {count} CPU(s) available; " + _FAIRNESS
+    return f"each worker and its sandbox share one CPU, in turn over {count} CPU(s); " + _FAIRNESS
+
+
+#: How one submission is kept from costing another its time (docs/security.md).
+_FAIRNESS = (
+    "a jail cannot widen its CPU affinity (seccomp denies sched_setaffinity); CPU share: no "
+    "per-jail cgroup, instead a timeout hit while the jail waited for a CPU is re-run alone"
+)

@@ -13,16 +13,25 @@ from typing import Any
 from mlip.errors import MlipError
 from mlip_autograder._config import load_config
 from mlip_autograder._execute import execute_notebook, is_kit_assignment
-from mlip_autograder._notebook import load_notebook, restore_locked_cells, source_text
+from mlip_autograder._notebook import (
+    load_notebook,
+    restore_locked_cells,
+    source_text,
+    tampering,
+)
 from mlip_autograder._sandbox import detect_isolation
 from mlip_autograder._store import fingerprint, read_json, result_path, write_json_atomic
 from mlip_autograder.course import Course
-from mlip_autograder.judge import JudgeReport, invalid_report, judge_notebook
+from mlip_autograder.judge import JudgeReport, invalid_report, judge_notebook, tampered_report
 
 __all__ = ["RESULT_VERSION", "grade_notebook", "grade_submission", "submission_fingerprint"]
 
 #: Bump when the meaning of stored results changes, so old ones are recomputed.
-RESULT_VERSION = 1
+RESULT_VERSION = 2
+
+
+class _Tampered(Exception):
+    """Graded cells were duplicated or deleted (the message says which)."""
 
 
 def _submitted(root: Path, assignment_id: str, student: str) -> Path:
@@ -83,11 +92,15 @@ def grade_notebook(
     config = load_config(root)
     isolation = detect_isolation(setting=config.isolation)
     try:
-        if sanitized is not None:
-            notebook = json.loads(json.dumps(sanitized))
-        else:
-            source = load_notebook(root / "source" / assignment_id / f"{notebook_name}.ipynb")
-            notebook = restore_locked_cells(load_notebook(submitted), source)
+        source = load_notebook(root / "source" / assignment_id / f"{notebook_name}.ipynb")
+        handed_in = (
+            json.loads(json.dumps(sanitized)) if sanitized is not None else load_notebook(submitted)
+        )
+        tampered = tampering(handed_in, source)
+        if tampered is not None:
+            raise _Tampered(tampered, handed_in)
+        # nbgrader's sanitized copy has its locked cells restored already
+        notebook = handed_in if sanitized is not None else restore_locked_cells(handed_in, source)
         secret = course.secret()
         key = _content_key(notebook, assignment_id, secret, config.limits.to_dict())
         cached = read_json(course.root / ".mlip" / "cache" / f"{key}.json")
@@ -105,9 +118,12 @@ def grade_notebook(
                 isolation=isolation,
                 secret=secret,
                 hide=[root],
+                source=source,
             )
         if report.status == "graded" and (force or not isinstance(cached, dict)):
             write_json_atomic(course.root / ".mlip" / "cache" / f"{key}.json", report.to_dict())
+    except _Tampered as error:
+        report = tampered_report(str(error.args[0]), isolation.kind, error.args[1])
     except MlipError as error:
         report = invalid_report(str(error), isolation.kind)
     write_json_atomic(
@@ -136,6 +152,7 @@ def grade_submission(root: str, assignment_id: str, student: str, force: bool) -
     statuses: list[str] = []
     reasons: list[str] = []
     seconds = 0.0
+    starved = False
     for name in notebooks:
         try:
             report = grade_notebook(
@@ -148,6 +165,7 @@ def grade_submission(root: str, assignment_id: str, student: str, force: bool) -
         except Exception as error:  # a judge bug must not stop the batch
             report = invalid_report(f"grading failed: {type(error).__name__}: {error}")
         statuses.append(report.status)
+        starved = starved or report.starved
         if report.reason:
             reasons.append(f"{name}: {report.reason}")
         seconds += report.seconds
@@ -157,4 +175,5 @@ def grade_submission(root: str, assignment_id: str, student: str, force: bool) -
         "status": worst,
         "reason": "; ".join(reasons),
         "seconds": round(seconds, 3),
+        "starved": starved,
     }

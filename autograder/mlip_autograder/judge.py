@@ -16,22 +16,105 @@ from pathlib import Path
 from typing import Any
 
 from mlip_autograder._config import Limits
-from mlip_autograder._notebook import CheckCell, check_cells, grade_cells
+from mlip_autograder._notebook import (
+    CheckCell,
+    check_cells,
+    grade_cells,
+    source_text,
+    trusted_setup,
+    unit_test_cells,
+)
 from mlip_autograder._sandbox import ChildFailure, Isolation, SandboxedNotebook
 
-__all__ = ["STATUSES", "JudgeReport", "SandboxProxy", "ScenarioProxies", "judge_notebook"]
+__all__ = [
+    "STATUSES",
+    "JudgeReport",
+    "SandboxProxy",
+    "ScenarioProxies",
+    "UnitTestProxy",
+    "judge_notebook",
+    "tampered_report",
+]
 
 #: How a submission's grading ended. Anything but ``graded`` comes with a reason.
-STATUSES = ("graded", "timeout", "crash", "memory", "output", "invalid")
+STATUSES = ("graded", "timeout", "crash", "memory", "output", "tampered", "invalid")
+
+#: Built-in exceptions a unit test may catch by name (``except ValueError``): a student's error
+#: of that name becomes the real class judge-side. Only text ever crosses the boundary.
+_CATCHABLE = {
+    name: value
+    for name, value in vars(__import__("builtins")).items()
+    if isinstance(value, type)
+    and issubclass(value, Exception)
+    and not issubclass(value, StopIteration | StopAsyncIteration)
+}
 
 
-def _student_error(text: str) -> Exception:
-    """An exception named like the student's own error (``ValueError: ...``), carrying text only."""
+def _student_error(text: str, *, builtin: bool = False) -> Exception:
+    """An exception named like the student's own error (``ValueError: ...``), carrying text only.
+
+    With ``builtin``, a built-in exception name gives that built-in class (for unit tests).
+    """
     name, _, message = text.partition(": ")
     if not name.isidentifier():
         return RuntimeError(text)
+    if builtin and name in _CATCHABLE:
+        try:
+            return _CATCHABLE[name](message)
+        except Exception:  # a built-in with a different signature (e.g. UnicodeDecodeError)
+            pass
     error_type = type(name, (Exception,), {"__module__": "student"})
     return error_type(message)
+
+
+def _rebuilders() -> dict[str, Any]:
+    """Extension functions that return kit objects: their plain answer is rebuilt (and so
+    validated) judge-side, as the object the unit test expects (``goal.level``)."""
+    from mlip.requirements import (
+        fault_tree_from_dict,
+        goal_from_dict,
+        mitigation_from_dict,
+        requirement_from_dict,
+    )
+
+    def each(rebuild: Any) -> Any:
+        return lambda value: [rebuild(item) for item in value]
+
+    return {
+        "goals": each(goal_from_dict),
+        "requirements": each(requirement_from_dict),
+        "mitigations": each(mitigation_from_dict),
+        "fault_tree": fault_tree_from_dict,
+    }
+
+
+class UnitTestProxy:
+    """A student's function as a unit test sees it, the test running in the judge's process.
+
+    Unit-test cells are instructor code: the judge runs them itself, so a submission that
+    patches the notebook's cell runner cannot turn a failed assertion into a pass. Each call
+    goes to the sandbox like a check's; the answer is plain data (rebuilt into a kit object
+    where the task returns one); the student's error is raised as an exception of that name.
+    """
+
+    def __init__(self, sandbox: SandboxedNotebook, name: str, rebuild: Any = None) -> None:
+        self.sandbox = sandbox
+        self.__name__ = name
+        self.rebuild = rebuild
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise TypeError(f"{self.__name__}() is called with positional arguments here")
+        try:
+            value = self.sandbox.call(self.__name__, list(args))
+        except RuntimeError as error:
+            raise _student_error(str(error), builtin=True) from None
+        if self.rebuild is None:
+            return value
+        try:
+            return self.rebuild(value)
+        except Exception as error:
+            raise ValueError(f"{self.__name__} returned malformed data: {error}") from None
 
 
 class SandboxProxy:
@@ -137,6 +220,8 @@ class JudgeReport:
     isolation: str
     seconds: float = 0.0
     functions: tuple[str, ...] = field(default_factory=tuple)
+    #: A timeout while the jail waited for a CPU more than it ran: not final, re-run alone.
+    starved: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the result store (JSON keys are strings)."""
@@ -148,6 +233,7 @@ class JudgeReport:
             "isolation": self.isolation,
             "seconds": round(self.seconds, 3),
             "functions": list(self.functions),
+            "starved": self.starved,
         }
 
     @classmethod
@@ -161,6 +247,7 @@ class JudgeReport:
             isolation=str(data.get("isolation", "")),
             seconds=float(data.get("seconds", 0.0)),
             functions=tuple(str(name) for name in data.get("functions", [])),
+            starved=bool(data.get("starved", False)),
         )
 
     @property
@@ -172,6 +259,41 @@ class JudgeReport:
 def invalid_report(reason: str, isolation: str = "none") -> JudgeReport:
     """The report of a submission that could not be graded at all (e.g. corrupt JSON)."""
     return JudgeReport("invalid", reason, {}, (), isolation)
+
+
+def tampered_report(
+    reason: str, isolation: str = "none", notebook: dict[str, Any] | None = None
+) -> JudgeReport:
+    """The report of a notebook whose graded cells were duplicated or deleted: zero points
+    (every graded cell of ``notebook`` shows the reason as its error, so nbgrader scores 0)."""
+    cells = {index: [_error_output("Tampered", reason)] for index in grade_cells(notebook or {})}
+    return JudgeReport("tampered", reason, cells, (), isolation)
+
+
+def _run_unit_test(code: str, index: int, namespace: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run one unit-test cell here, in the judge: its printed text, then its error if any.
+
+    :class:`ChildFailure` (the sandbox died or ran out of time) propagates to the caller.
+    """
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    error: BaseException | None = None
+    try:
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, f"<cell {index}>", "exec"), namespace)
+    except ChildFailure:
+        raise
+    except Exception as exc:  # a failed assertion, or the student's error: the cell's output
+        error = exc
+    outputs: list[dict[str, Any]] = []
+    if printed.getvalue():
+        text = printed.getvalue()[:20_000]
+        outputs.append({"output_type": "stream", "name": "stdout", "text": text})
+    if error is not None:
+        outputs.append(_error_output(type(error).__name__, str(error)[:2000]))
+    return outputs
 
 
 def _error_output(name: str, text: str) -> dict[str, Any]:
@@ -238,16 +360,29 @@ def judge_notebook(
     isolation: Isolation,
     secret: str,
     hide: list[Path] | None = None,
+    source: dict[str, Any] | None = None,
 ) -> JudgeReport:
-    """Run ``notebook`` in the sandbox, then every check its check cells name; plain results."""
+    """Run ``notebook`` in the sandbox, then every check its check cells name; plain results.
+
+    With the instructor's ``source`` notebook, its unit-test cells run here in the judge (with
+    the source's setup code and the student's functions as sandbox proxies), so their verdict
+    is the judge's; without it they run in the sandbox with the student's code.
+    Public checks run before hidden ones: once the student's code has seen a hidden scenario,
+    nothing it says reaches the student any more (error texts, exit codes).
+    """
     from mlip.assignments import get_assignment
     from mlip.checks import run_check
     from mlip.systems import get_system
 
     started = time.monotonic()
     cells = check_cells(notebook)
+    tests = unit_test_cells(notebook) if source is not None else []
     sandbox = SandboxedNotebook(
-        notebook, limits, isolation, skip=frozenset(cell.index for cell in cells), hide=hide or []
+        notebook,
+        limits,
+        isolation,
+        skip=frozenset([cell.index for cell in cells] + tests),
+        hide=hide or [],
     )
     status, reason = "graded", ""
     outputs: dict[int, list[dict[str, Any]]] = {}
@@ -270,11 +405,17 @@ def judge_notebook(
         alive = not child_failed
         assignment = get_assignment(assignment_id)
         system = get_system(assignment.system)
+        if tests and source is not None:
+            alive, status, reason = _run_unit_tests(
+                notebook, tests, source, sandbox, outputs, alive, (status, reason)
+            )
         proxies = ScenarioProxies(
             sandbox,
             [name for name in assignment.extension_names if alive and name in sandbox.functions],
         )
-        for cell in cells:
+        hidden_phase = False
+        for cell in sorted(cells, key=lambda cell: (not cell.public, cell.index)):
+            hidden_phase = hidden_phase or not cell.public
             try:
                 check = _load_check(cell, assignment_id, secret)
                 if not alive:
@@ -289,10 +430,24 @@ def judge_notebook(
                     }
                 else:
                     result = run_check(check, proxies, system=system).to_dict()
+                if alive and sandbox.failure is not None:
+                    alive = False
+                    failure_kind, failure_text = sandbox.failure
+                    if status == "graded":
+                        status = failure_kind
+                        reason = (
+                            f"the notebook process stopped ({failure_kind}) during hidden check "
+                            f"{cell.check}"
+                            if hidden_phase
+                            else failure_text
+                        )
             except Exception as error:  # a judge problem is that cell's zero, never a crash
-                outputs[cell.index] = [
-                    _error_output("JudgeError", f"{type(error).__name__}: {error}")
-                ]
+                shown = (
+                    "the judge could not run this hidden check"
+                    if not cell.public
+                    else f"{type(error).__name__}: {error}"
+                )
+                outputs[cell.index] = [_error_output("JudgeError", shown)]
                 checks.append(
                     {
                         "check": cell.check,
@@ -301,7 +456,7 @@ def judge_notebook(
                         "points": 0.0,
                         "max_points": cell.points,
                         "passed": False,
-                        "message": f"judge error: {error}",
+                        "message": f"judge error: {shown}",
                         "hint": "",
                         "scenario": None,
                         "cell_points": cell.points,
@@ -318,6 +473,12 @@ def judge_notebook(
                 result["message"] = "hidden scenarios" if not result["passed"] else "passed"
             checks.append(result)
             outputs[cell.index] = _check_outputs(cell, result)
+        if status == "graded" and sandbox.call_timeout is not None:
+            status = "timeout"
+            reason = (
+                f"a call of {sandbox.call_timeout} ran longer than {limits.call_seconds:g} s "
+                "and was stopped (that scenario counts as failed)"
+            )
     finally:
         sandbox.close()
     if status != "graded":
@@ -328,7 +489,7 @@ def judge_notebook(
         status=status,
         reason=reason,
         cells=outputs,
-        checks=tuple(checks),
+        checks=tuple(sorted(checks, key=lambda check: int(check["cell"]))),
         isolation=isolation.kind,
         seconds=time.monotonic() - started,
         functions=tuple(
@@ -336,4 +497,46 @@ def judge_notebook(
             for name in sandbox.functions
             if name in get_assignment(assignment_id).extension_names
         ),
+        starved=sandbox.starved and status == "timeout",
     )
+
+
+def _run_unit_tests(
+    notebook: dict[str, Any],
+    tests: list[int],
+    source: dict[str, Any],
+    sandbox: SandboxedNotebook,
+    outputs: dict[int, list[dict[str, Any]]],
+    alive: bool,
+    verdict: tuple[str, str],
+) -> tuple[bool, str, str]:
+    """Run the notebook's unit-test cells in the judge; returns (alive, status, reason)."""
+    import builtins
+    import contextlib
+    import io
+
+    status, reason = verdict
+    if not alive:
+        return alive, status, reason
+    namespace: dict[str, Any] = {"__name__": "__unit_tests__", "__builtins__": builtins}
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # setup cells may print
+            exec(compile(trusted_setup(source), "<setup>", "exec"), namespace)
+    except Exception as error:  # the course's own setup is broken: every test says so
+        for index in tests:
+            outputs[index] = [_error_output("JudgeError", f"setup failed: {error}")]
+        return alive, status, reason
+    rebuilders = _rebuilders()
+    for name in sandbox.functions:
+        if name not in namespace:
+            namespace[name] = UnitTestProxy(sandbox, name, rebuilders.get(name))
+    for index in tests:
+        code = source_text(notebook["cells"][index])
+        try:
+            outputs[index] = _run_unit_test(code, index, namespace)
+        except ChildFailure as failure:
+            outputs[index] = [_error_output("NotRun", str(failure))]
+            if status == "graded":
+                status, reason = failure.kind, str(failure)
+            return False, status, reason
+    return alive, status, reason

@@ -140,24 +140,21 @@ def register(config: Any) -> None:
         SaveAutoGrades,
     )
 
+    from mlip_autograder._inert import make_inert, sanitizer_class
     from mlip_autograder.late import MlipLatePenalties
 
+    # Feedback pages, and the autograded copies formgrader shows, are inert; hand-graded parts
+    # not graded yet say "pending" on them.
+    make_inert(config, graded=[PendingHandGrading])
     config.Autograde.autograde_preprocessors = [
         JudgePreprocessor,
+        sanitizer_class(),
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
         SaveAutoGrades,
         MlipLatePenalties,
         CheckCellMetadata,
-    ]
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
-
-    config.GenerateFeedback.preprocessors = [
-        GetGrades,
-        PendingHandGrading,
-        CSSHTMLHeaderPreprocessor,
     ]
     root = config.CourseDirectory.get("root") if "CourseDirectory" in config else None
     if root:

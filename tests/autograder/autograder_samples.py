@@ -4,7 +4,8 @@ The course uses a cut-down copy of ``guards-toaster`` (``data/sources``): two ta
 tests, one public and one hidden system check, so the whole class grades in well under a minute.
 Sample submissions are data files (``data/samples/NAME.json``): the code of each solution cell
 (``{reference}`` stands for the reference solution, ``{course}`` for the course folder) and the
-expected result.
+expected result. Tampering samples may also ``duplicate`` or ``delete`` cells (by grade_id),
+``move_to_end`` some, and add ``extra_cells`` (e.g. a markdown cell with a script).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 DATA = Path(__file__).parent / "data"
 SOURCES = DATA / "sources"
 SAMPLES = DATA / "samples"
+#: Samples graded only in their own small class (a CPU hog would slow the shared fixture).
+NEIGHBOURS = DATA / "neighbours"
 ASSIGNMENT = "guards-toaster"
 
 #: Small limits keep hostile samples quick.
@@ -27,6 +30,7 @@ cpu_seconds = 120
 memory_mb = 1024
 processes = 32
 output_kb = 1024
+disk_mb = 64
 
 [autograde]
 workers = 2
@@ -38,7 +42,10 @@ def sample_names() -> list[str]:
 
 
 def load_sample(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    path = SAMPLES / f"{name}.json"
+    if not path.exists():
+        path = NEIGHBOURS / f"{name}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -71,17 +78,38 @@ def build_submission(
             text = sample["cells"][grade_id]
             text = text.replace("{reference}", reference.get(grade_id, ""))
             cell["source"] = text.replace("{course}", str(course))
+    notebook["cells"] = _rearranged(notebook["cells"], sample)
     return notebook
 
 
-def make_course(root: Path, samples: list[str]) -> Any:
+def _grade_id(cell: dict[str, Any]) -> str:
+    return str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+
+
+def _rearranged(cells: list[dict[str, Any]], sample: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cells after the sample's tampering: duplicated, deleted, moved, added."""
+    result: list[dict[str, Any]] = []
+    for cell in cells:
+        if _grade_id(cell) in sample.get("delete", []):
+            continue
+        result.append(cell)
+        if _grade_id(cell) in sample.get("duplicate", []):
+            result.append(json.loads(json.dumps(cell)))
+    moved = [cell for cell in result if _grade_id(cell) in sample.get("move_to_end", [])]
+    result = [cell for cell in result if cell not in moved] + moved
+    for extra in sample.get("extra_cells", []):
+        result.append({"cell_type": extra["cell_type"], "metadata": {}, "source": extra["source"]})
+    return result
+
+
+def make_course(root: Path, samples: list[str], toml: str = TEST_TOML) -> Any:
     """Init + release + collect ``samples`` in ``root``; returns the Course."""
     from mlip_autograder.collect import collect
     from mlip_autograder.course import Course, init_course, release_assignment
 
     init_course(directory=root, sources=SOURCES)
     course = Course(root.resolve())
-    (course.root / "mlip_course.toml").write_text(TEST_TOML, encoding="utf-8")
+    (course.root / "mlip_course.toml").write_text(toml, encoding="utf-8")
     release_assignment(course=course, assignment_id=ASSIGNMENT)
     release = json.loads((course.root / "release" / ASSIGNMENT / "guards.ipynb").read_text())
     source = json.loads((course.source / ASSIGNMENT / "guards.ipynb").read_text())

@@ -56,7 +56,15 @@ def _solved(assignment_id: str, name: str) -> dict[str, Any]:
     return notebook
 
 
-def _judge(notebook: dict[str, Any], assignment_id: str) -> Any:
+def _source(assignment_id: str, name: str) -> dict[str, Any]:
+    notebook: dict[str, Any] = json.loads(
+        (ROOT / "assignments" / assignment_id / name).read_text(encoding="utf-8")
+    )
+    return notebook
+
+
+def _judge(notebook: dict[str, Any], assignment_id: str, name: str) -> Any:
+    """The judge's report; unit-test cells run judge-side against the instructor's source."""
     from mlip_autograder._config import Limits
     from mlip_autograder._sandbox import detect_isolation
     from mlip_autograder.judge import judge_notebook
@@ -68,14 +76,34 @@ def _judge(notebook: dict[str, Any], assignment_id: str) -> Any:
         limits=limits,
         isolation=detect_isolation(),
         secret=SECRET,
+        source=_source(assignment_id, name),
     )
+
+
+def _unit_test_errors(report: Any, notebook: dict[str, Any]) -> dict[int, list[str]]:
+    """Unit-test cell index -> the errors the judge wrote into it."""
+    from mlip_autograder._notebook import unit_test_cells
+
+    tests = unit_test_cells(_without_public_checks(notebook))
+    assert tests, "the topic has unit-test cells"
+    return {
+        index: [
+            f"{output['ename']}: {output['evalue']}"
+            for output in report.cells.get(index, [])
+            if output["output_type"] == "error"
+        ]
+        for index in tests
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("assignment_id", "name", "hidden"), SOLUTION_CASES)
 def test_solution_earns_every_hidden_point(assignment_id: str, name: str, hidden: set[str]) -> None:
-    report = _judge(_solved(assignment_id, name), assignment_id)
+    solved = _solved(assignment_id, name)
+    report = _judge(solved, assignment_id, name)
     assert report.status == "graded", report.reason
+    # the unit tests, run by the judge with the solution's functions as proxies, all pass
+    assert not any(_unit_test_errors(report, solved).values()), _unit_test_errors(report, solved)
     checks = {check["check"]: check for check in report.checks}
     assert set(checks) == hidden
     for check in checks.values():
@@ -88,8 +116,10 @@ def test_solution_earns_every_hidden_point(assignment_id: str, name: str, hidden
 @pytest.mark.slow
 @pytest.mark.parametrize(("assignment_id", "name", "hidden"), TOPIC_CASES)
 def test_release_earns_no_hidden_point(assignment_id: str, name: str, hidden: set[str]) -> None:
-    report = _judge(_release(assignment_id, name), assignment_id)
+    release = _release(assignment_id, name)
+    report = _judge(release, assignment_id, name)
     assert report.status == "graded", report.reason
+    assert all(_unit_test_errors(report, release).values())  # every unit test fails
     checks = {check["check"]: check for check in report.checks}
     assert set(checks) == hidden
     for check in checks.values():

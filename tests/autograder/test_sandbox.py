@@ -180,7 +180,7 @@ def test_function_that_hangs_when_called_times_out() -> None:
         _notebook("def f():\n    while True:\n        pass"), call_seconds=1.0, wall_seconds=3.0
     ) as sandbox:
         sandbox.start()
-        with pytest.raises(RuntimeError, match="CellTimeout"):
+        with pytest.raises(RuntimeError, match="CallTimeout"):
             sandbox.call("f", [])
         with pytest.raises(ChildFailure) as failure:
             for _ in range(5):
