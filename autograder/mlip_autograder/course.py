@@ -314,11 +314,14 @@ def generate_feedback(*, course: Course, assignment_id: str) -> FeedbackReport:
     """nbgrader feedback HTML for every autograded student of ``assignment_id``, made inert:
     student markdown and outputs sanitised, and a Content-Security-Policy that forbids scripts
     (:mod:`mlip_autograder._inert`)."""
-    from mlip_autograder._inert import add_csp, make_inert
+    from mlip_autograder._inert import add_csp
+    from mlip_autograder.preprocessor import register
 
     course.require_assignment(assignment_id)
     api = nbgrader_api(course)
-    make_inert(api.config)  # also for courses whose nbgrader_config.py predates it
+    register(
+        api.config
+    )  # the kit's feedback steps, also for an nbgrader_config.py that predates them
     result = api.generate_feedback(assignment_id, force=True)
     if not result.get("success"):
         raise InputError(
