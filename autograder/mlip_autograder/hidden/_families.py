@@ -69,6 +69,36 @@ def _combined_conditions(
     return scenarios
 
 
+def _combined_with(
+    conditions: dict[str, str], faults: tuple[str, ...]
+) -> Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """:func:`_combined_conditions`, plus one scenario that always holds ``conditions`` and one
+    of ``faults`` (the other conditions drawn at random).
+
+    For a combination a public check names and the guard must survive on every secret (a dead
+    smoke sensor with a runaway model; missing entries with a score that asks for advice): left
+    to chance, it would be drawn on some secrets only and a hole caught on a few of them.
+    """
+
+    def draw(
+        system: System, rng: random.Random, public: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        scenarios = _combined_conditions(system, rng, public)
+        declared = [(c.name, c.values[1:]) for c in system.conditions() if len(c.values) > 1]
+        drawn = {name: rng.choice(values) for name, values in declared}
+        scenarios.append(
+            {
+                "conditions": {**drawn, **conditions},
+                "fault": rng.choice(faults),
+                "n": SESSIONS,
+                "seed": rng.randrange(1_000, 10**6),
+            }
+        )
+        return scenarios
+
+    return draw
+
+
 def _drift_seeds(
     system: System, rng: random.Random, public: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -136,10 +166,15 @@ HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
         "guards-toaster",
         "hidden-sensor-faults",
         "no-fire-under-sensor-faults",
-        _combined_conditions,
+        _combined_with({"sensor_fault": "smoke_dead"}, ("huge", "inf")),
     ),
     HiddenFamily("guards-tax", "hidden-chaos-seeds", "no-harmful-advice-under-chaos", _reseeded),
-    HiddenFamily("guards-tax", "hidden-drift", "safe-under-data-faults", _combined_conditions),
+    HiddenFamily(
+        "guards-tax",
+        "hidden-drift",
+        "safe-under-data-faults",
+        _combined_with({"data_fault": "missing_fields"}, ("constant", "inf")),
+    ),
     HiddenFamily(
         "guards-transcription",
         "hidden-chaos-seeds",
