@@ -13,6 +13,12 @@ scenarios: a tier-``half`` scenario passes at half credit or better, a ``full`` 
 A scenario may also carry a ``seed`` and a ``lead_in`` (see :func:`scenario_stream`): the same
 drift recorded on another seed with a later onset, which is how the instructor's hidden checks
 reuse these verdicts on streams students have not seen.
+
+A detection only counts when it is caused by the data: every drift stream has a *control*, the
+same stream with its drifted segments replaced by normal ones (:func:`control_stream`; identical
+up to the first onset). If the monitor also alerts on the control near the time it alerted on
+the drift, its alert did not depend on the drift (a timer, alerts at fixed event counts, alerts
+hard-coded at the public onsets) and the episode is not detected.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXTENSIONS",
     "SCALE_TEXT",
+    "control_stream",
     "detection_check",
     "quiet_check",
     "recorded_stream",
@@ -81,6 +88,19 @@ def scenario_stream(spec: StreamSpec, scenario: Mapping[str, Any]) -> StreamSpec
     if seed == spec.seed and segments == spec.segments:
         return spec
     return replace(spec, seed=seed, segments=segments)
+
+
+def control_stream(spec: StreamSpec) -> StreamSpec:
+    """``spec`` without its drift: each drifted segment replaced by a normal one as long.
+
+    All controls of one seed and shape share a name, so they are recorded and replayed once.
+    """
+    from mlip.monitoring import Segment
+
+    segments = tuple(
+        Segment(segment.sessions) if segment.drifted else segment for segment in spec.segments
+    )
+    return replace(spec, name="control", kind="none", segments=segments)
 
 
 def _stream_key(spec: StreamSpec) -> str:
@@ -212,10 +232,31 @@ def detection_check(
                 False,
                 f"{where}: {len(before)} alert(s) before the drift began "
                 f"({quiet_rate:.0f} per 10,000 events): an alarm that always rings detects nothing",
+                hint="Your monitor alarmed before this stream drifted at all. If it is quiet on "
+                "the first stream it sees but not on later ones, reset_monitor does not forget "
+                "everything (the kit calls it before each stream: clear the reference too); "
+                "otherwise test less often or at a stricter level.",
             )
         if episode.delay is None:
             return ScenarioOutcome(
                 False, f"{where}: missed (no alert in its {episode.end - episode.start} events)"
+            )
+        control = control_stream(spec)
+        control_alerts, failure = _alerts(context, control)
+        if failure is not None:
+            return ScenarioOutcome(False, failure)
+        slack = max(1, budget // 5)
+        low, high = episode.start - slack, episode.start + episode.delay + slack
+        echo = next((alert for alert in control_alerts if low <= alert.index <= high), None)
+        if echo is not None:
+            return ScenarioOutcome(
+                False,
+                f"{where}: first alert {episode.delay} events later, but on the same stream "
+                f"without drift your monitor alerted at event {echo.index} too "
+                f"({echo.reason!r}): that alert did not depend on the drift",
+                hint="Your alerts come at the same time whether or not the data drifted (a "
+                "timer, a count of events, or a fixed position): alert because the values you "
+                "watch differ from the reference, never on a schedule.",
             )
         credit = detection_credit(episode.delay, budget)
         passed = credit >= TIER_CREDIT[str(scenario["tier"])]
