@@ -15,10 +15,11 @@ drift recorded on another seed with a later onset, which is how the instructor's
 reuse these verdicts on streams students have not seen.
 
 A detection only counts when it is caused by the data: every drift stream has a *control*, the
-same stream with its drifted segments replaced by normal ones (:func:`control_stream`; identical
-up to the first onset). If the monitor also alerts on the control near the time it alerted on
-the drift, its alert did not depend on the drift (a timer, alerts at fixed event counts, alerts
-hard-coded at the public onsets) and the episode is not detected.
+same stream with each drift episode replaced by the stream's own normal events before the first
+onset, replayed again (:func:`control_stream`; nothing new is simulated). If the monitor also
+alerts on the control near the time it alerted on the drift, its alert did not depend on the
+drift (a timer, alerts at fixed event counts, alerts hard-coded at the public onsets) and the
+episode is not detected.
 """
 
 from __future__ import annotations
@@ -90,17 +91,27 @@ def scenario_stream(spec: StreamSpec, scenario: Mapping[str, Any]) -> StreamSpec
     return replace(spec, seed=seed, segments=segments)
 
 
-def control_stream(spec: StreamSpec) -> StreamSpec:
-    """``spec`` without its drift: each drifted segment replaced by a normal one as long.
+def control_stream(stream: DriftStream) -> DriftStream:
+    """``stream`` without its drift: each episode's events replaced by the normal events before
+    the first onset (repeated if the episode is longer), times shifted to follow on.
 
-    All controls of one seed and shape share a name, so they are recorded and replayed once.
+    Up to the first onset it is the stream itself; each session keeps its events together.
     """
-    from mlip.monitoring import Segment
-
-    segments = tuple(
-        Segment(segment.sessions) if segment.drifted else segment for segment in spec.segments
-    )
-    return replace(spec, name="control", kind="none", segments=segments)
+    from mlip.monitoring import DriftStream
+    if not stream.episodes or stream.episodes[0][0] == 0:
+        return stream
+    normal = stream.events[: stream.episodes[0][0]]
+    span = int(normal[-1]["t"]) - int(normal[0]["t"]) + 1
+    events = list(stream.events)
+    for start, end in stream.episodes:
+        shift = int(stream.events[start]["t"]) - int(normal[0]["t"])
+        for offset in range(end - start):
+            laps, position = divmod(offset, len(normal))
+            copy = dict(normal[position])
+            copy["t"] = int(copy["t"]) + shift + laps * span
+            events[start + offset] = copy
+    spec = replace(stream.spec, name=f"{stream.spec.name} (control)", kind="none")
+    return DriftStream(spec=spec, events=tuple(events), episodes=())
 
 
 def _stream_key(spec: StreamSpec) -> str:
@@ -119,13 +130,17 @@ def recorded_stream(system: System, spec: StreamSpec) -> DriftStream:
     return _STREAMS[key]
 
 
-def _alerts(context: CheckContext, spec: StreamSpec) -> tuple[list[Alert], str | None]:
-    """Replay ``spec`` through the student's monitor once per check (cached in the context)."""
+def _alerts(
+    context: CheckContext, spec: StreamSpec, *, control: bool = False
+) -> tuple[list[Alert], str | None]:
+    """Replay ``spec`` (or its control) through the student's monitor once per check."""
     from mlip.monitoring import replay
 
-    key = f"alerts:{_stream_key(spec)}"
+    key = f"alerts:{'control:' if control else ''}{_stream_key(spec)}"
     if key not in context.cache:
         stream = recorded_stream(context.system, spec)
+        if control:
+            stream = control_stream(stream)
         context.extensions["reset_monitor"]()
         monitor = context.extensions["monitor"]
         alerts = replay(stream, monitor, name="monitor")
@@ -241,8 +256,7 @@ def detection_check(
             return ScenarioOutcome(
                 False, f"{where}: missed (no alert in its {episode.end - episode.start} events)"
             )
-        control = control_stream(spec)
-        control_alerts, failure = _alerts(context, control)
+        control_alerts, failure = _alerts(context, spec, control=True)
         if failure is not None:
             return ScenarioOutcome(False, failure)
         slack = max(1, budget // 5)
