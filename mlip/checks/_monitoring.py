@@ -98,6 +98,7 @@ def control_stream(stream: DriftStream) -> DriftStream:
     Up to the first onset it is the stream itself; each session keeps its events together.
     """
     from mlip.monitoring import DriftStream
+
     if not stream.episodes or stream.episodes[0][0] == 0:
         return stream
     normal = stream.events[: stream.episodes[0][0]]
