@@ -59,6 +59,9 @@ def test_wrong_solution_loses_points_where_it_should(path: Path) -> None:
         result = public[name] if name in public else _hidden(path, SECRETS[0])[name]
         assert result.points < result.max_points, (name, result.message)
         assert result.hint, name  # a failure always says what to do
+        # the hint follows from the failure seen, not from the check family
+        expected = case.get("hints", {}).get(name)
+        assert expected is None or expected in result.hint, (name, result.hint)
 
 
 @pytest.mark.slow

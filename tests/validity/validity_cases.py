@@ -7,7 +7,8 @@ autograder samples), a description, and what it must earn:
 - ``"expect": "full"``: a correct solution written differently from the reference; it must get
   every public point and every hidden point on the test secrets;
 - ``"expect": "loses"`` with ``"caught_by"``: a plausible wrong solution; each named check (public
-  or hidden) must take points off it.
+  or hidden) must take points off it; optional ``"hints"`` (check -> text) says what the hint
+  of that check's failure must mention (hints follow from the failure observed).
 
 Cases run in-process (trusted test code executes the cells, as the instructor's reference is
 executed in ``tests/autograder/test_hidden_topics.py``); the autograder path is covered by the
