@@ -192,10 +192,15 @@ def _plain_arguments(args: Sequence[Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class ScenarioOutcome:
-    """What a verdict decided about one scenario."""
+    """What a verdict decided about one scenario.
+
+    ``hint`` is advice derived from the failure the verdict observed (e.g. "the cutoff never
+    stopped a runaway heating time"); empty means the check's own hint.
+    """
 
     passed: bool
     message: str
+    hint: str = ""
 
 
 @dataclass
@@ -339,7 +344,7 @@ def run_check(
             outcome = ScenarioOutcome(False, failure.describe())
         if not outcome.passed:
             failures.append((scenario, outcome.message))
-            hints.append(failure.hint() if failure is not None else check.hint)
+            hints.append(failure.hint() if failure is not None else outcome.hint or check.hint)
     if progress is not None:
         progress(len(scenarios), len(scenarios), check.name)
     return _score(check, scenarios, failures, hint=hints[0] if hints else check.hint)

@@ -13,6 +13,13 @@ scenarios: a tier-``half`` scenario passes at half credit or better, a ``full`` 
 A scenario may also carry a ``seed`` and a ``lead_in`` (see :func:`scenario_stream`): the same
 drift recorded on another seed with a later onset, which is how the instructor's hidden checks
 reuse these verdicts on streams students have not seen.
+
+A detection only counts when it is caused by the data: every drift stream has a *control*, the
+same stream with each drift episode replaced by the stream's own normal events before the first
+onset, replayed again (:func:`control_stream`; nothing new is simulated). If the monitor also
+alerts on the control near the time it alerted on the drift, its alert did not depend on the
+drift (a timer, alerts at fixed event counts, alerts hard-coded at the public onsets) and the
+episode is not detected.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXTENSIONS",
     "SCALE_TEXT",
+    "control_stream",
     "detection_check",
     "quiet_check",
     "recorded_stream",
@@ -83,6 +91,30 @@ def scenario_stream(spec: StreamSpec, scenario: Mapping[str, Any]) -> StreamSpec
     return replace(spec, seed=seed, segments=segments)
 
 
+def control_stream(stream: DriftStream) -> DriftStream:
+    """``stream`` without its drift: each episode's events replaced by the normal events before
+    the first onset (repeated if the episode is longer), times shifted to follow on.
+
+    Up to the first onset it is the stream itself; each session keeps its events together.
+    """
+    from mlip.monitoring import DriftStream
+
+    if not stream.episodes or stream.episodes[0][0] == 0:
+        return stream
+    normal = stream.events[: stream.episodes[0][0]]
+    span = int(normal[-1]["t"]) - int(normal[0]["t"]) + 1
+    events = list(stream.events)
+    for start, end in stream.episodes:
+        shift = int(stream.events[start]["t"]) - int(normal[0]["t"])
+        for offset in range(end - start):
+            laps, position = divmod(offset, len(normal))
+            copy = dict(normal[position])
+            copy["t"] = int(copy["t"]) + shift + laps * span
+            events[start + offset] = copy
+    spec = replace(stream.spec, name=f"{stream.spec.name} (control)", kind="none")
+    return DriftStream(spec=spec, events=tuple(events), episodes=())
+
+
 def _stream_key(spec: StreamSpec) -> str:
     return f"{spec.name}:{spec.seed}:{[segment.sessions for segment in spec.segments]}"
 
@@ -99,13 +131,17 @@ def recorded_stream(system: System, spec: StreamSpec) -> DriftStream:
     return _STREAMS[key]
 
 
-def _alerts(context: CheckContext, spec: StreamSpec) -> tuple[list[Alert], str | None]:
-    """Replay ``spec`` through the student's monitor once per check (cached in the context)."""
+def _alerts(
+    context: CheckContext, spec: StreamSpec, *, control: bool = False
+) -> tuple[list[Alert], str | None]:
+    """Replay ``spec`` (or its control) through the student's monitor once per check."""
     from mlip.monitoring import replay
 
-    key = f"alerts:{_stream_key(spec)}"
+    key = f"alerts:{'control:' if control else ''}{_stream_key(spec)}"
     if key not in context.cache:
         stream = recorded_stream(context.system, spec)
+        if control:
+            stream = control_stream(stream)
         context.extensions["reset_monitor"]()
         monitor = context.extensions["monitor"]
         alerts = replay(stream, monitor, name="monitor")
@@ -212,10 +248,30 @@ def detection_check(
                 False,
                 f"{where}: {len(before)} alert(s) before the drift began "
                 f"({quiet_rate:.0f} per 10,000 events): an alarm that always rings detects nothing",
+                hint="Your monitor alarmed before this stream drifted at all. If it is quiet on "
+                "the first stream it sees but not on later ones, reset_monitor does not forget "
+                "everything (the kit calls it before each stream: clear the reference too); "
+                "otherwise test less often or at a stricter level.",
             )
         if episode.delay is None:
             return ScenarioOutcome(
                 False, f"{where}: missed (no alert in its {episode.end - episode.start} events)"
+            )
+        control_alerts, failure = _alerts(context, spec, control=True)
+        if failure is not None:
+            return ScenarioOutcome(False, failure)
+        slack = max(1, budget // 5)
+        low, high = episode.start - slack, episode.start + episode.delay + slack
+        echo = next((alert for alert in control_alerts if low <= alert.index <= high), None)
+        if echo is not None:
+            return ScenarioOutcome(
+                False,
+                f"{where}: first alert {episode.delay} events later, but on the same stream "
+                f"without drift your monitor alerted at event {echo.index} too "
+                f"({echo.reason!r}): that alert did not depend on the drift",
+                hint="Your alerts come at the same time whether or not the data drifted (a "
+                "timer, a count of events, or a fixed position): alert because the values you "
+                "watch differ from the reference, never on a schedule.",
             )
         credit = detection_credit(episode.delay, budget)
         passed = credit >= TIER_CREDIT[str(scenario["tier"])]

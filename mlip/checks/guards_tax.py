@@ -50,6 +50,17 @@ EXTENSIONS = (
 )
 
 
+HARMFUL_HINT = (
+    "Users who are told to lower an entry do so, even when it is truthful: whatever the risk "
+    "score and the entries look like, never pass on advice whose kind is 'change_entry' (ask "
+    "them to double-check instead, or show nothing)."
+)
+PROMPTS_HINT = (
+    "prompt_policy offered protection again to a user who had already seen it: return False "
+    "once prompts_shown >= 1, and for a score that is not a finite number in [0, 1]."
+)
+
+
 def _most_prompts(context: CheckContext, scenario: dict[str, Any]) -> tuple[Any, int]:
     most = [0]
 
@@ -67,10 +78,12 @@ def _safe(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
     if harmful > 0:
         users = round(harmful * result.n)
         return ScenarioOutcome(
-            False, f"{users} of {result.n} users followed advice to change a truthful entry"
+            False,
+            f"{users} of {result.n} users followed advice to change a truthful entry",
+            hint=HARMFUL_HINT,
         )
     if most > MAX_PROMPTS_PER_USER:
-        return ScenarioOutcome(False, f"a user saw the upsell {most} times")
+        return ScenarioOutcome(False, f"a user saw the upsell {most} times", hint=PROMPTS_HINT)
     return ScenarioOutcome(True, "no harmful advice, prompts bounded")
 
 
@@ -78,7 +91,9 @@ def _prompts_bounded(context: CheckContext, scenario: dict[str, Any]) -> Scenari
     _, most = _most_prompts(context, scenario)
     if most > MAX_PROMPTS_PER_USER:
         return ScenarioOutcome(
-            False, f"a user saw the upsell {most} times (at most {MAX_PROMPTS_PER_USER})"
+            False,
+            f"a user saw the upsell {most} times (at most {MAX_PROMPTS_PER_USER})",
+            hint=PROMPTS_HINT,
         )
     return ScenarioOutcome(True, f"at most {most} prompt(s) per user")
 
@@ -125,7 +140,10 @@ CHECKS: tuple[Check, ...] = (
             system,
             n=USERS,
             seed=PUBLIC_SEED,
-            extra=({"fault": "huge", "conditions": {"data_fault": "missing_fields"}},),
+            # a risk score that does not depend on the entries (constant) is high even when
+            # entries are missing, so the guard sees them as None; a model fed NaN answers NaN,
+            # and a NaN score never asks for advice
+            extra=({"fault": "constant", "conditions": {"data_fault": "missing_fields"}},),
         ),
         verdict=_safe,
     ),

@@ -20,12 +20,20 @@ from mlip.checks._families import (
     to_float,
 )
 
-__all__ = ["CHECKS", "EXTENSIONS"]
+__all__ = ["CHECKS", "EXTENSIONS", "RUNAWAY_WITHOUT_SMOKE"]
 
 ASSIGNMENT = "guards-toaster"
 SESSIONS = 120
 PUBLIC_SEED = 1
 UTILITY_SHARE = 0.98
+
+#: The combination the sensor-fault checks always include (public and hidden): a model that
+#: asks for absurd heating times while the smoke sensor is dead, so only the heating guard, the
+#: chamber thermometer and the elapsed time stand between the toast and a fire.
+RUNAWAY_WITHOUT_SMOKE: tuple[dict[str, Any], ...] = (
+    {"fault": "huge", "conditions": {"sensor_fault": "smoke_dead"}},
+    {"fault": "inf", "conditions": {"sensor_fault": "smoke_dead"}},
+)
 
 EXTENSIONS = (
     ExtensionSpec("heating_guard", coerce=to_float, fallback=lambda predicted, readings: predicted),
@@ -34,11 +42,61 @@ EXTENSIONS = (
 
 
 def _no_fire(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
-    result = run_scenario(context, scenario)
+    sessions: dict[int, dict[str, Any]] = {}
+
+    def watch(event: dict[str, Any]) -> None:
+        if event.get("event") in ("prediction", "heating_stopped", "outcome"):
+            sessions.setdefault(int(event["t"]), {}).update(event)
+
+    result = run_scenario(context, scenario, telemetry=watch)
     fires = int(metric(result, "fires"))
     if fires:
-        return ScenarioOutcome(False, f"{fires} fire(s) in {result.n} sessions")
+        burnt = next((session for session in sessions.values() if session.get("fire")), {})
+        smoke_dead = dict(scenario.get("conditions", {})).get("sensor_fault") == "smoke_dead"
+        return ScenarioOutcome(
+            False, f"{fires} fire(s) in {result.n} sessions", hint=_fire_hint(burnt, smoke_dead)
+        )
     return ScenarioOutcome(True, "no fire")
+
+
+def _seconds(value: Any) -> str:
+    return "NaN or inf" if value is None else f"{float(value):g} s"
+
+
+#: Longer than any normal toast takes (the reference cutoff's runaway limit).
+LONGEST_TOAST_SECONDS = 300.0
+
+
+def _fire_hint(session: dict[str, Any], smoke_dead: bool) -> str:
+    """Advice for the first session that caught fire, from what the guard and cutoff did."""
+    planned, predicted = session.get("planned_seconds"), session.get("predicted_seconds")
+    elapsed = float(session.get("elapsed_seconds") or 0.0)
+    dead = " The smoke sensor was dead, so smoke could not stop it." if smoke_dead else ""
+    if planned is None:
+        return (
+            "heating_guard returned a heating time that is not a finite number: a NaN or "
+            "infinite prediction must become a finite, short heating time."
+        )
+    if planned > LONGEST_TOAST_SECONDS:
+        return (
+            f"heating_guard let the toaster heat for {planned:.0f} s and the fire started "
+            f"after {elapsed:.0f} s: no toast needs more than about "
+            f"{LONGEST_TOAST_SECONDS:.0f} s, so an absurd prediction must fall back to a short, "
+            f"typical time, and thermal_cutoff must stop runaway heating.{dead}"
+        )
+    if predicted is None or predicted > planned + 1.0:
+        return (
+            f"heating_guard replaced the model's answer ({_seconds(predicted)}) by {planned:.0f} "
+            "s, still "
+            "long enough to burn this slice: fall back to a time that is safe for thin slices "
+            "and for a chamber still hot from the previous toast, not to a share of the absurd "
+            f"value.{dead}"
+        )
+    return (
+        f"the fire started after {elapsed:.0f} s of heating that the model asked for: "
+        "thermal_cutoff must stop on what the working sensors show (chamber temperature, "
+        f"elapsed time), not on one sensor alone.{dead}"
+    )
 
 
 def _keeps_good_toast(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
@@ -81,6 +139,8 @@ CHECKS: tuple[Check, ...] = (
             extra=(
                 {"fault": "huge", "conditions": {"sensor_fault": "stuck_ir"}},
                 {"fault": "nan", "conditions": {"sensor_fault": "noisy_thermal"}},
+                # a runaway model while the smoke sensor that would stop it reads 0
+                *RUNAWAY_WITHOUT_SMOKE,
             ),
         ),
         verdict=_no_fire,

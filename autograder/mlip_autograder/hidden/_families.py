@@ -69,6 +69,44 @@ def _combined_conditions(
     return scenarios
 
 
+def _combined_with(
+    conditions: dict[str, str], faults: tuple[str, ...], *, never_with: tuple[str, ...] = ()
+) -> Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """:func:`_combined_conditions`, plus one scenario that always holds ``conditions`` and one
+    of ``faults`` (the other conditions drawn at random).
+
+    For a combination a public check names and the guard must survive on every secret (a dead
+    smoke sensor with a runaway (huge) model - an infinite one would only test NaN handling;
+    missing entries with a score that asks for advice): left
+    to chance, it would be drawn on some secrets only and a hole caught on a few of them.
+    ``never_with`` names faults no scenario holding ``conditions`` gets (one of ``faults``
+    instead): a hole the assignment declares out of reach (a toaster model that is wrong by a
+    plausible amount while the smoke sensor is dead) must not cost points on a few secrets.
+    """
+
+    def draw(
+        system: System, rng: random.Random, public: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        scenarios = _combined_conditions(system, rng, public)
+        for scenario in scenarios:
+            held = conditions.items() <= dict(scenario["conditions"]).items()
+            if held and scenario.get("fault") in never_with:
+                scenario["fault"] = rng.choice(faults)
+        declared = [(c.name, c.values[1:]) for c in system.conditions() if len(c.values) > 1]
+        drawn = {name: rng.choice(values) for name, values in declared}
+        scenarios.append(
+            {
+                "conditions": {**drawn, **conditions},
+                "fault": rng.choice(faults),
+                "n": SESSIONS,
+                "seed": rng.randrange(1_000, 10**6),
+            }
+        )
+        return scenarios
+
+    return draw
+
+
 def _drift_seeds(
     system: System, rng: random.Random, public: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -136,10 +174,15 @@ HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
         "guards-toaster",
         "hidden-sensor-faults",
         "no-fire-under-sensor-faults",
-        _combined_conditions,
+        _combined_with({"sensor_fault": "smoke_dead"}, ("huge",), never_with=("constant",)),
     ),
     HiddenFamily("guards-tax", "hidden-chaos-seeds", "no-harmful-advice-under-chaos", _reseeded),
-    HiddenFamily("guards-tax", "hidden-drift", "safe-under-data-faults", _combined_conditions),
+    HiddenFamily(
+        "guards-tax",
+        "hidden-drift",
+        "safe-under-data-faults",
+        _combined_with({"data_fault": "missing_fields"}, ("constant", "inf")),
+    ),
     HiddenFamily(
         "guards-transcription",
         "hidden-chaos-seeds",
