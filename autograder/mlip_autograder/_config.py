@@ -15,6 +15,7 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
     [autograde]
     workers = 2
     pin_cpus = true         # each worker and its sandbox share one CPU (Linux)
+    scheduler = "tcp://grader-head:8786"  # optional: judge on a Dask cluster (docs/cluster.md)
 """
 
 from __future__ import annotations
@@ -71,6 +72,9 @@ class CourseConfig:
     #: ``"bubblewrap"``: grading needs a working jail and refuses without one (fails closed).
     #: ``"none"``: the course explicitly grades without isolation; every report says so.
     isolation: str = "bubblewrap"
+    #: Address of a Dask scheduler (``tcp://HOST:8786``): judge on its workers instead of a
+    #: local process pool. None: the local pool.
+    scheduler: str | None = None
 
 
 #: The values of ``[sandbox] isolation``.
@@ -111,7 +115,7 @@ def load_config(course: Path) -> CourseConfig:
         default = getattr(limits, name)
         limits = replace(limits, **{name: type(default)(value)})
     autograde = _section(data, "autograde", path)
-    unknown = sorted(set(autograde) - {"workers", "pin_cpus"})
+    unknown = sorted(set(autograde) - {"workers", "pin_cpus", "scheduler"})
     if unknown:
         raise InputError(f"{path}: unknown [autograde] settings: {', '.join(unknown)}")
     workers = autograde.get("workers", CourseConfig.workers)
@@ -120,7 +124,16 @@ def load_config(course: Path) -> CourseConfig:
     pin_cpus = autograde.get("pin_cpus", CourseConfig.pin_cpus)
     if not isinstance(pin_cpus, bool):
         raise InputError(f"{path}: [autograde] pin_cpus must be true or false")
-    return CourseConfig(limits=limits, workers=workers, pin_cpus=pin_cpus, isolation=isolation)
+    scheduler = autograde.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise InputError(f'{path}: [autograde] scheduler must be an address like "tcp://HOST:8786"')
+    return CourseConfig(
+        limits=limits,
+        workers=workers,
+        pin_cpus=pin_cpus,
+        isolation=isolation,
+        scheduler=scheduler.strip() if scheduler else None,
+    )
 
 
 def default_toml() -> str:
