@@ -262,7 +262,7 @@ def _judge_locally(
         max_workers=workers,
         mp_context=context,
         initializer=_pin_worker,
-        initargs=(slots if config.pin_cpus else None,),
+        initargs=(slots if pin_cpus(config.pin_cpus, workers) else None,),
     ) as pool:
         futures = {}
         for name, digest in pending:
@@ -280,6 +280,57 @@ def _judge_locally(
                 }
             summary["job"] = {"queued": round(queued, 3), **summary.get("job", {})}
             yield name, digest, summary
+
+
+#: A CPU counts as free when it was idle at least this share of the sampled time.
+FREE_CPU_IDLE_SHARE = 0.75
+
+
+def free_cpus(interval: float = 0.2) -> tuple[int, int] | None:
+    """(free, usable) CPUs of this process, sampled from ``/proc/stat`` over ``interval``.
+
+    None where that cannot be read (not Linux): then ``"auto"`` does not pin.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+
+    def sample() -> dict[int, tuple[int, int]]:
+        times = {}
+        with open("/proc/stat", encoding="ascii") as stream:
+            for line in stream:
+                name, *fields = line.split()
+                if name.startswith("cpu") and name[3:].isdigit():
+                    values = [int(value) for value in fields[:8]]
+                    idle = values[3] + values[4]  # idle + iowait
+                    times[int(name[3:])] = (idle, sum(values))
+        return times
+
+    try:
+        usable = os.sched_getaffinity(0)
+        before = sample()
+        time.sleep(interval)
+        after = sample()
+    except (OSError, ValueError):
+        return None
+    free = 0
+    for cpu in usable:
+        if cpu in before and cpu in after:
+            idle = after[cpu][0] - before[cpu][0]
+            total = after[cpu][1] - before[cpu][1]
+            free += total > 0 and idle / total >= FREE_CPU_IDLE_SHARE
+    return free, len(usable)
+
+
+def pin_cpus(setting: bool | str, workers: int) -> bool:
+    """Whether this run pins its workers: the course's ``pin_cpus``, ``"auto"`` decided now.
+
+    ``"auto"`` pins only when every usable CPU is free and there is one per worker: pinned
+    next to a busy process, a worker waits for that CPU while another one idles.
+    """
+    if isinstance(setting, bool):
+        return setting
+    measured = free_cpus()
+    return measured is not None and measured[0] == measured[1] >= workers
 
 
 def _pin_worker(slots: Any) -> None:

@@ -17,6 +17,7 @@ task's wall limit passes without an answer, the submission is recorded once as `
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import socket
@@ -109,6 +110,34 @@ def _judge_pool(size: int) -> concurrent.futures.ProcessPoolExecutor:
         return _pool[0]
 
 
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let a daemonic process start the judge process (within the ``with`` only).
+
+    Dask's nanny starts its worker as a daemonic process, and multiprocessing refuses to start
+    children from one, as a daemon cannot wait for them when it is killed. The judge process
+    never outlives its worker: it reads its work from a pipe the worker holds, and its
+    initializer (``_pin_worker``) is where the local workers, too, learn to die with their
+    parent. The flag is restored at once, under the pool lock.
+    """
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    daemon = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+
+
+def _submit(
+    pool: concurrent.futures.ProcessPoolExecutor, task: dict[str, Any]
+) -> concurrent.futures.Future[dict[str, Any]]:
+    """Submit to the judge pool (which starts its processes on submit: see above)."""
+    with _pool_lock, _children_allowed():
+        return pool.submit(_judge_notebooks, task)
+
+
 def _discard_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     """Kill a pool whose judge hung or died; the next task starts a fresh one."""
     with _pool_lock:
@@ -156,7 +185,7 @@ def judge_task(task: dict[str, Any]) -> dict[str, Any]:
     worker = get_worker()
     pool = _judge_pool(worker.state.nthreads)
     job = {"worker": worker.address, "host": socket.gethostname(), "started": round(started, 3)}
-    future = pool.submit(_judge_notebooks, task)
+    future = _submit(pool, task)
     try:
         reports = future.result(timeout=float(task["seconds"]))
     except concurrent.futures.TimeoutError:

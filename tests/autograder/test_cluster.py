@@ -73,14 +73,12 @@ class LoopbackCluster:
                 )
             )
 
-    def add_worker(self) -> None:
-        """One single-threaded worker process (no nanny: a killed worker stays dead)."""
-        count = len(self.processes)
-        self._start(
-            ["worker", "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"],
-            dict(os.environ),
-            f"worker-{count}",
-        )
+    def add_worker(self, *, nanny: bool = True) -> None:
+        """One single-threaded worker, under a nanny as ``dask worker`` starts it by default
+        (a daemonic process), or without one (then a killed worker stays dead)."""
+        arguments = ["worker", "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"]
+        arguments += [] if nanny else ["--no-nanny"]
+        self._start(arguments, dict(os.environ), f"worker-{len(self.processes)}")
 
     def client(self) -> Any:
         from distributed import Client
@@ -251,8 +249,8 @@ def test_killed_worker_retried_elsewhere_then_worker_lost(tmp_path: Path) -> Non
     course = _slow_course(tmp_path / "course")
     cluster = LoopbackCluster(tmp_path, allowed_failures=1)
     try:
-        cluster.add_worker()
-        cluster.add_worker()
+        cluster.add_worker(nanny=False)
+        cluster.add_worker(nanny=False)
         cluster.wait_for_workers(2)
         thread, outcome = _autograde_in_thread(
             course=course, assignment_id=ASSIGNMENT, scheduler=cluster.address
@@ -265,7 +263,7 @@ def test_killed_worker_retried_elsewhere_then_worker_lost(tmp_path: Path) -> Non
         assert grade.job["worker"] != killed
 
         # One more death than the scheduler allows (allowed-failures = 1): worker-lost.
-        cluster.add_worker()
+        cluster.add_worker(nanny=False)
         cluster.wait_for_workers(2)
         thread, outcome = _autograde_in_thread(
             course=course, assignment_id=ASSIGNMENT, scheduler=cluster.address, force=True
