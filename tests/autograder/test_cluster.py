@@ -1,9 +1,10 @@
 """Grading on a Dask cluster: a real scheduler and ``dask worker`` processes over loopback TCP.
 
-The cluster's grades equal local ``--workers 1`` and ``--workers 2`` grades of the same class
-(same secret); hostile samples stay contained on a worker; a worker killed with SIGKILL mid-
-submission gets the submission retried on another worker and recorded once; when every try
-dies, the submission is recorded as ``worker-lost`` and the next run grades it again.
+The cluster's grades equal the golden expectations and local ``--workers 1`` and
+``--workers 2`` grades of the same class; hostile samples stay contained on a worker; a worker
+killed with SIGKILL mid-submission gets the submission retried on another worker and recorded
+once; when every try dies, the submission is recorded as ``worker-lost`` and the next run
+grades it again.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,12 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from autograder_samples import ASSIGNMENT, SAMPLES, make_course
+from autograder_samples import ASSIGNMENT, SAMPLES, load_sample, make_course
 
 pytest.importorskip("distributed")
 
 #: A few samples, not all: the golden test covers every sample on the local pool.
-CLUSTER_SAMPLES = ["blank", "partial", "read-instructor-files", "reference", "segfault", "socket"]
+CLUSTER_SAMPLES = ["partial", "read-instructor-files", "reference", "segfault"]
+GENEROUS_TOML = """[sandbox]
+wall_seconds = 300
+cell_seconds = 120
+call_seconds = 30
+"""
 #: Generous limits for the kill test: the slow sample must not time out under load.
 SLOW_TOML = """[sandbox]
 wall_seconds = 120
@@ -121,14 +126,14 @@ def _by_student(grades: list[dict[str, Any]]) -> dict[str, tuple[str, float]]:
 
 @pytest.mark.slow
 def test_cluster_grades_equal_local_grades(
-    graded_class: tuple[Any, Any],
-    loopback_cluster: LoopbackCluster,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    loopback_cluster: LoopbackCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    local_course, local_report = graded_class
+    from mlip_autograder.autograde import autograde
+
     course = make_course(tmp_path / "course", CLUSTER_SAMPLES)
-    shutil.copyfile(local_course.secret_path, course.secret_path)  # the same hidden scenarios
+    # Generous limits: on a loaded machine a slow call must not cost a hidden point in one run
+    # and not in another (no sample here needs a limit to stop it).
+    (course.root / "mlip_course.toml").write_text(GENEROUS_TOML)
     code = _mlip(
         "course", "autograde", ASSIGNMENT, "--scheduler", loopback_cluster.address,
         "--course", str(course.root), "--json",
@@ -136,22 +141,20 @@ def test_cluster_grades_equal_local_grades(
     assert code == 0
     on_cluster = json.loads(capsys.readouterr().out)
     assert on_cluster["executor"] == "dask" and on_cluster["workers"] == 2
-    assert on_cluster["isolation"] == local_report.isolation
-    two_local = {
-        grade.student: (grade.status, grade.score)
-        for grade in local_report.grades
-        if grade.student in CLUSTER_SAMPLES
-    }
-    assert _by_student(on_cluster["grades"]) == two_local
-
-    from mlip_autograder.autograde import autograde
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        one_local = autograde(
-            course=course, assignment_id=ASSIGNMENT, workers=1, force=True, scheduler=""
-        )
-    assert _by_student([grade.to_dict() for grade in one_local.grades]) == two_local
+    expected = {name: load_sample(name)["expected"] for name in CLUSTER_SAMPLES}
+    for name, (status, score) in _by_student(on_cluster["grades"]).items():
+        assert status == expected[name]["status"]
+        assert score == expected[name].get("score", score)
+    for workers in (2, 1):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            local = autograde(
+                course=course, assignment_id=ASSIGNMENT, workers=workers, force=True, scheduler=""
+            )
+        assert local.isolation == on_cluster["isolation"]
+        assert not any(grade.skipped for grade in local.grades)
+        local_grades = _by_student([grade.to_dict() for grade in local.grades])
+        assert local_grades == _by_student(on_cluster["grades"]), f"--workers {workers}"
 
     workers = {grade["job"]["worker"] for grade in on_cluster["grades"]}
     assert workers <= set(loopback_cluster_workers(loopback_cluster))
@@ -159,8 +162,8 @@ def test_cluster_grades_equal_local_grades(
         job = grade["job"]
         assert job["queued"] <= job["started"] <= job["finished"] <= job["recorded"]
     # Contained on a worker too: the instructor's files were not there to find.
-    autograded = course.root / "autograded" / "read-instructor-files" / ASSIGNMENT / "guards.ipynb"
-    assert "found: []" in autograded.read_text()
+    stored = course.results / ASSIGNMENT / "read-instructor-files" / "guards.json"
+    assert "found: []" in stored.read_text()
 
 
 def loopback_cluster_workers(cluster: LoopbackCluster) -> list[str]:
