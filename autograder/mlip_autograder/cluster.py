@@ -165,7 +165,7 @@ def _judge_notebooks(task: dict[str, Any]) -> dict[str, Any]:
                 limits=limits,
                 isolation=isolation,
                 hidden_seeds=task["hidden_seeds"],
-                hide=[Path(path) for path in task["hide"]],
+                hide=[Path(path) for path in task["hide"] if Path(path).exists()],
             )
         except Exception as error:  # a judge bug is that notebook's verdict, not the task's
             report = invalid_report(f"grading failed: {type(error).__name__}: {error}")
@@ -226,7 +226,7 @@ def _probe(setting: str) -> dict[str, Any]:
 # --- client side -------------------------------------------------------------------------------
 
 
-def connect(address: str, *, timeout: float = 30.0) -> Any:
+def connect(address: str, *, timeout: float = 20.0) -> Any:
     """A Dask client of the scheduler at ``address`` (a clear error when it cannot be reached)."""
     try:
         from distributed import Client

@@ -156,8 +156,8 @@ def test_cluster_grades_equal_local_grades(
         local_grades = _by_student([grade.to_dict() for grade in local.grades])
         assert local_grades == _by_student(on_cluster["grades"]), f"--workers {workers}"
 
-    workers = {grade["job"]["worker"] for grade in on_cluster["grades"]}
-    assert workers <= set(loopback_cluster_workers(loopback_cluster))
+    used = {grade["job"]["worker"] for grade in on_cluster["grades"]}
+    assert used <= set(loopback_cluster_workers(loopback_cluster))
     for grade in on_cluster["grades"]:
         job = grade["job"]
         assert job["queued"] <= job["started"] <= job["finished"] <= job["recorded"]
@@ -291,3 +291,64 @@ def test_killed_worker_retried_elsewhere_then_worker_lost(tmp_path: Path) -> Non
         again = autograde(course=course, assignment_id=ASSIGNMENT, scheduler="")
     (grade,) = again.grades
     assert not grade.skipped and (grade.status, grade.score) == ("graded", 8.0)
+
+
+@pytest.mark.slow
+def test_killed_client_resumes_on_the_cluster(
+    loopback_cluster: LoopbackCluster, tmp_path: Path
+) -> None:
+    """kill -9 of ``mlip course autograde --scheduler``: the next run keeps what was recorded."""
+    samples = ["blank", "partial", "reference"]
+    course = make_course(tmp_path / "course", samples)
+    (course.root / "mlip_course.toml").write_text(GENEROUS_TOML)
+    command = [
+        sys.executable, "-m", "mlip", "course", "autograde", ASSIGNMENT,
+        "--scheduler", loopback_cluster.address, "--course", str(course.root), "--json",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    done = course.root / ".mlip" / "done" / ASSIGNMENT
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(done.glob("*.json")):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = sorted(path.stem for path in done.glob("*.json"))
+    assert finished, "no submission finished before the kill"
+    for path in (course.root / ".mlip").rglob("*.json"):
+        json.loads(path.read_text())  # every record is whole
+    before = {name: json.loads((done / f"{name}.json").read_text()) for name in finished}
+    from mlip_autograder.autograde import autograde
+
+    report = autograde(course=course, assignment_id=ASSIGNMENT, scheduler=loopback_cluster.address)
+    grades = {grade.student: grade for grade in report.grades}
+    assert set(grades) == set(samples)
+    for name in finished:
+        assert grades[name].skipped and grades[name].score == before[name]["score"]
+    assert all(grade.status == "graded" for grade in report.grades)
+    assert not list((course.root / ".mlip").rglob(".*.json.*"))
+
+
+def test_unreachable_scheduler_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    course = make_course(tmp_path / "course", ["blank"])
+    code = _mlip(
+        "course", "autograde", ASSIGNMENT, "--scheduler", "tcp://127.0.0.1:9",
+        "--course", str(course.root),
+    )  # fmt: skip
+    error = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler" in error
+    assert "Traceback" not in error
+    assert not (course.root / ".mlip" / "done").exists()
+
+
+def test_without_dask_the_message_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlip_autograder.cluster import connect
+
+    from mlip.errors import UsageError
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(UsageError, match=r"mlip-autograder\[cluster\]"):
+        connect("tcp://127.0.0.1:9")
