@@ -183,17 +183,19 @@ class _LoopbackCluster:
                 process.wait()
 
 
-def _job_overheads(report: Any) -> tuple[float, float]:
-    """Mean seconds per submission: task time beyond the judge's own, and queued→recorded
-    beyond the task (waiting for a worker + recording)."""
-    beyond_judge, beyond_task = [], []
+def _job_overheads(report: Any) -> tuple[float, float, float]:
+    """Mean seconds per submission from the job timestamps: the judge's own time, the task's
+    time beyond it (dispatch to the judge process and back), and recording in the gradebook
+    (``recorded - finished``, serial on the client whatever the number of workers)."""
+    judge, beyond, recording = [], [], []
     for grade in report.grades:
         job = grade.job or {}
-        if "started" in job and "finished" in job:
-            beyond_judge.append(job["finished"] - job["started"] - grade.seconds)
-            beyond_task.append(job["recorded"] - job["queued"] - (job["finished"] - job["started"]))
-    count = max(len(beyond_judge), 1)
-    return sum(beyond_judge) / count, sum(beyond_task) / count
+        if {"started", "finished", "recorded"} <= set(job):
+            judge.append(grade.seconds)
+            beyond.append(job["finished"] - job["started"] - grade.seconds)
+            recording.append(job["recorded"] - job["finished"])
+    count = max(len(judge), 1)
+    return sum(judge) / count, sum(beyond) / count, sum(recording) / count
 
 
 def main() -> None:
@@ -288,11 +290,21 @@ def main() -> None:
                 f"{(dask_seconds - local_seconds) / n:+.2f} s/submission of wall time"
             )
             for name, report in (("local", local_report), ("dask", dask_report)):
-                on_worker, around = _job_overheads(report)
+                judge, beyond, recording = _job_overheads(report)
                 print(
-                    f"[{name}] per submission: {on_worker:.3f} s in the task beyond the judge, "
-                    f"{around:.3f} s queued + recording beyond the task"
+                    f"[{name}] per submission: judge {judge:.2f} s, task beyond the judge "
+                    f"{beyond:.3f} s, recording {recording:.2f} s"
                 )
+            judge, _, recording = _job_overheads(dask_report)
+            term = 4500
+            estimates = ", ".join(
+                f"{workers} workers ~{max(term * judge / workers, term * recording) / 3600:.1f} h"
+                for workers in (2, 10, 20, 50)
+            )
+            print(
+                f"[dask] a {term}-submission term at these figures (judging spread over the "
+                f"workers, recording serial on the client): {estimates}"
+            )
     finally:
         if cluster is not None:
             cluster.close()
