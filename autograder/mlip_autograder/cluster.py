@@ -226,7 +226,7 @@ def _probe(setting: str) -> dict[str, Any]:
 # --- client side -------------------------------------------------------------------------------
 
 
-def connect(address: str, *, timeout: float = 20.0) -> Any:
+def connect(address: str, *, timeout: float = 10.0) -> Any:
     """A Dask client of the scheduler at ``address`` (a clear error when it cannot be reached)."""
     try:
         from distributed import Client
