@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml $(wildcard autograder/pyproject.toml) | $(BIN)/python
 	$(PIP) install "torch==2.13.0"
 	$(PIP) uninstall -y -q mlip 2>/dev/null || true  # the distribution's name before mlip-kit
 	$(PIP) install -e ".[dev]"
-	if [ -f autograder/pyproject.toml ]; then $(PIP) install -e ./autograder; fi
+	if [ -f autograder/pyproject.toml ]; then $(PIP) install -e "./autograder[cluster]"; fi
 	touch $(STAMP)
 
 demo: $(STAMP)

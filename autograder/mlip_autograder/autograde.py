@@ -7,6 +7,11 @@ reads the stored result, so nbgrader records every score; only this one process 
 gradebook (SQLite transactions). A "done" marker, written atomically after stage 2, makes a
 re-run skip the submission unless it changed or ``force`` is given; a run killed at any point
 loses nothing that was already marked done and leaves no half-written record.
+
+Stage 1 runs on a local process pool, or with ``scheduler`` on the workers of a Dask cluster
+(:mod:`mlip_autograder.cluster`); stage 2 and every write stay in this process either way. Each
+submission's job timestamps (queued, started on which worker, finished, recorded) are kept in
+its done marker and in ``--json``.
 """
 
 from __future__ import annotations
@@ -16,21 +21,23 @@ import multiprocessing
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlip.errors import UsageError
-from mlip_autograder._config import load_config
-from mlip_autograder._sandbox import detect_isolation
+from mlip_autograder._config import CourseConfig, load_config
+from mlip_autograder._sandbox import WITHOUT_ISOLATION, detect_isolation
 from mlip_autograder._store import read_json, write_json_atomic
 from mlip_autograder.course import Course, nbgrader_api
-from mlip_autograder.grading import grade_submission, submission_fingerprint
+from mlip_autograder.grading import WORKER_LOST, grade_submission, submission_fingerprint
 
 __all__ = ["AutogradeReport", "SubmissionGrade", "autograde", "list_submissions"]
 
 ProgressCallback = Callable[[int, int, str], None]
+#: (student, fingerprint, summary) of each judged submission, in the order they finish.
+Judged = Iterator[tuple[str, str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class SubmissionGrade:
     max_score: float
     skipped: bool = False
     seconds: float = 0.0
+    #: Unix times ``queued``, ``started``, ``finished``, ``recorded`` and the ``worker``.
+    job: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +63,7 @@ class SubmissionGrade:
             "max_score": self.max_score,
             "skipped": self.skipped,
             "seconds": self.seconds,
+            "job": self.job,
         }
 
 
@@ -66,12 +76,16 @@ class AutogradeReport:
     workers: int
     grades: tuple[SubmissionGrade, ...]
     seconds: float
+    #: The Dask scheduler the judging ran on; None for the local process pool.
+    scheduler: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "assignment": self.assignment,
             "isolation": self.isolation,
             "workers": self.workers,
+            "executor": "dask" if self.scheduler else "local",
+            "scheduler": self.scheduler,
             "seconds": round(self.seconds, 3),
             "grades": [grade.to_dict() for grade in self.grades],
         }
@@ -141,9 +155,16 @@ def autograde(
     workers: int | None = None,
     student: str | None = None,
     force: bool = False,
+    scheduler: str | None = None,
     progress: ProgressCallback | None = None,
+    on_grade: Callable[[SubmissionGrade], None] | None = None,
 ) -> AutogradeReport:
-    """Autograde every (or one) submission of ``assignment_id``; see the module docstring."""
+    """Autograde every (or one) submission of ``assignment_id``; see the module docstring.
+
+    ``scheduler`` (default: the course's ``[autograde] scheduler``; ``""`` for the local pool)
+    judges on that Dask cluster; ``workers`` then does not apply. ``on_grade`` sees each
+    recorded grade (the CLI's per-worker throughput).
+    """
     started = time.monotonic()
     course.require_assignment(assignment_id)
     _require_released(course, assignment_id)
@@ -151,6 +172,7 @@ def autograde(
     workers = config.workers if workers is None else workers
     if workers < 1:
         raise UsageError("--workers must be at least 1")
+    scheduler = (config.scheduler if scheduler is None else scheduler) or None
     _remove_stale_temporaries(course)
     students = list_submissions(course, assignment_id)
     if student is not None:
@@ -158,13 +180,19 @@ def autograde(
             raise UsageError(f"no submission of {assignment_id} by {student!r}")
         students = [student]
     # Fails closed before anything is graded: no jail (and no explicit opt-out), no grading.
-    isolation = detect_isolation(setting=config.isolation)
+    # On a cluster every worker is asked instead (this machine runs no student code then).
+    isolation = None if scheduler else detect_isolation(setting=config.isolation).label
     grades: dict[str, SubmissionGrade] = {}
     pending: list[tuple[str, str]] = []
     for name in students:
         digest = submission_fingerprint(course.root, assignment_id, name)
         marker = read_json(_done_path(course, assignment_id, name))
-        if not force and isinstance(marker, dict) and marker.get("fingerprint") == digest:
+        if (
+            not force
+            and isinstance(marker, dict)
+            and marker.get("fingerprint") == digest
+            and marker.get("status") != WORKER_LOST  # the cluster's failure: judge it again
+        ):
             grades[name] = SubmissionGrade(
                 name,
                 str(marker["status"]),
@@ -172,6 +200,7 @@ def autograde(
                 float(marker["score"]),
                 float(marker["max_score"]),
                 skipped=True,
+                job=marker.get("job"),
             )
         else:
             pending.append((name, digest))
@@ -179,24 +208,69 @@ def autograde(
     if progress is not None:
         progress(len(grades), total, f"autograding {assignment_id}")
     api = nbgrader_api(course) if pending else None
+
+    def record_all(judged: Judged) -> None:
+        for name, digest, summary in judged:
+            grades[name] = _record(course, api, assignment_id, name, digest, summary)
+            if progress is not None:
+                progress(len(grades), total, f"{name}: {grades[name].status}")
+            if on_grade is not None:
+                on_grade(grades[name])
+
+    if scheduler is None:
+        record_all(_judge_locally(course, assignment_id, pending, workers, config, force))
+    elif pending:
+        from mlip_autograder.cluster import check_workers, connect, judge_on_cluster
+
+        client = connect(scheduler)
+        try:
+            info = check_workers(client, scheduler, config.isolation)
+            isolation, workers = info.isolation, info.threads
+            record_all(
+                judge_on_cluster(
+                    client=client,
+                    info=info,
+                    course=course,
+                    assignment_id=assignment_id,
+                    pending=pending,
+                    config=config,
+                    force=force,
+                )
+            )
+        finally:
+            client.close()
+    ordered = tuple(grades[name] for name in students)
+    if isolation is None:  # nothing to judge on the cluster: what the course asks for
+        isolation = WITHOUT_ISOLATION if config.isolation == "none" else "bubblewrap"
+    return AutogradeReport(
+        assignment_id, isolation, workers, ordered, time.monotonic() - started, scheduler
+    )
+
+
+def _judge_locally(
+    course: Course,
+    assignment_id: str,
+    pending: list[tuple[str, str]],
+    workers: int,
+    config: CourseConfig,
+    force: bool,
+) -> Judged:
+    """Stage 1 on a local process pool (spawned workers, optionally pinned to CPUs)."""
     context = multiprocessing.get_context("spawn")
     slots = context.Value("i", 0)
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_pin_worker,
-        initargs=(slots if config.pin_cpus else None,),
+        initargs=(slots if pin_cpus(config.pin_cpus, workers) else None,),
     ) as pool:
-        futures = {
-            pool.submit(grade_submission, str(course.root), assignment_id, name, force): (
-                name,
-                digest,
-            )
-            for name, digest in pending
-        }
-        starved: list[tuple[str, str]] = []
+        futures = {}
+        for name, digest in pending:
+            future = pool.submit(grade_submission, str(course.root), assignment_id, name, force)
+            futures[future] = (name, digest, time.time())
+        starved: list[tuple[str, str, float]] = []
         for future in concurrent.futures.as_completed(futures):
-            name, digest = futures[future]
+            name, digest, queued = futures[future]
             try:
                 summary = future.result()
             except Exception as error:  # a dead worker is that submission's result, not ours
@@ -206,22 +280,67 @@ def autograde(
                     "seconds": 0.0,
                 }
             if summary.get("starved") and workers > 1:
-                starved.append((name, digest))  # not final: re-run alone below
+                starved.append((name, digest, queued))  # not final: re-run alone below
                 continue
-            grades[name] = _record(course, api, assignment_id, name, digest, summary)
-            if progress is not None:
-                progress(len(grades), total, f"{name}: {grades[name].status}")
+            summary["job"] = {"queued": round(queued, 3), **summary.get("job", {})}
+            yield name, digest, summary
     # A time limit hit while the jail waited for a CPU (a neighbour's load) is not the
     # submission's fault: grade it again with nothing else running; that verdict is final.
-    for name, digest in starved:
+    for name, digest, queued in starved:
         summary = grade_submission(str(course.root), assignment_id, name, True)
-        grades[name] = _record(course, api, assignment_id, name, digest, summary)
-        if progress is not None:
-            progress(len(grades), total, f"{name}: {grades[name].status} (re-run alone)")
-    ordered = tuple(grades[name] for name in students)
-    return AutogradeReport(
-        assignment_id, isolation.label, workers, ordered, time.monotonic() - started
-    )
+        summary["job"] = {"queued": round(queued, 3), **summary.get("job", {}), "rerun": "alone"}
+        yield name, digest, summary
+
+
+#: A CPU counts as free when it was idle at least this share of the sampled time.
+FREE_CPU_IDLE_SHARE = 0.75
+
+
+def free_cpus(interval: float = 0.2) -> tuple[int, int] | None:
+    """(free, usable) CPUs of this process, sampled from ``/proc/stat`` over ``interval``.
+
+    None where that cannot be read (not Linux): then ``"auto"`` does not pin.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+
+    def sample() -> dict[int, tuple[int, int]]:
+        times = {}
+        with open("/proc/stat", encoding="ascii") as stream:
+            for line in stream:
+                name, *fields = line.split()
+                if name.startswith("cpu") and name[3:].isdigit():
+                    values = [int(value) for value in fields[:8]]
+                    idle = values[3] + values[4]  # idle + iowait
+                    times[int(name[3:])] = (idle, sum(values))
+        return times
+
+    try:
+        usable = os.sched_getaffinity(0)
+        before = sample()
+        time.sleep(interval)
+        after = sample()
+    except (OSError, ValueError):
+        return None
+    free = 0
+    for cpu in usable:
+        if cpu in before and cpu in after:
+            idle = after[cpu][0] - before[cpu][0]
+            total = after[cpu][1] - before[cpu][1]
+            free += total > 0 and idle / total >= FREE_CPU_IDLE_SHARE
+    return free, len(usable)
+
+
+def pin_cpus(setting: bool | str, workers: int) -> bool:
+    """Whether this run pins its workers: the course's ``pin_cpus``, ``"auto"`` decided now.
+
+    ``"auto"`` pins only when every usable CPU is free and there is one per worker: pinned
+    next to a busy process, a worker waits for that CPU while another one idles.
+    """
+    if isinstance(setting, bool):
+        return setting
+    measured = free_cpus()
+    return measured is not None and measured[0] == measured[1] >= workers
 
 
 def _pin_worker(slots: Any) -> None:
@@ -265,8 +384,15 @@ def _record(
         if status == "graded":
             status, reason = "invalid", "nbgrader could not autograde this submission"
     score, max_score = _gradebook_score(course, assignment_id, student)
+    job = {**summary.get("job", {}), "recorded": round(time.time(), 3)}
     grade = SubmissionGrade(
-        student, status, reason, score, max_score, seconds=float(summary.get("seconds", 0.0))
+        student,
+        status,
+        reason,
+        score,
+        max_score,
+        seconds=float(summary.get("seconds", 0.0)),
+        job=job,
     )
     write_json_atomic(
         _done_path(course, assignment_id, student),

@@ -259,6 +259,14 @@ def autograde(
     workers: Annotated[
         int | None, typer.Option("--workers", "-w", help="Parallel submissions (default: course).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Judge on a Dask cluster, e.g. tcp://HOST:8786 (default: the course's "
+            '[autograde] scheduler; "" for local workers).',
+        ),
+    ] = None,
     student: Annotated[str | None, typer.Option("--student", help="Only this student.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Regrade graded submissions.")] = False,
     course: CourseOption = None,
@@ -267,14 +275,29 @@ def autograde(
     """Grade submissions: notebooks run sandboxed, the judge scores system checks.
 
     Example: mlip course autograde guards-toaster --workers 2
+
+    On a cluster: mlip course autograde guards-toaster --scheduler tcp://grader-head:8786
     """
+    import time
+
     from mlip_autograder.autograde import autograde as run_autograde
 
     with progress_bar(transient=True) as bar:
         task = bar.add_task(f"autograding {assignment}", total=None)
+        started = time.monotonic()
+        per_worker: dict[str, tuple[Any, int]] = {}
 
         def progress(done: int, total: int, description: str) -> None:
             bar.update(task, completed=done, total=total, description=description)
+
+        def on_grade(grade: Any) -> None:
+            """One line per worker: submissions done and their rate."""
+            worker = str((grade.job or {}).get("worker", "?"))
+            line, count = per_worker.get(worker) or (bar.add_task("", total=None), 0)
+            count += 1
+            per_minute = 60 * count / max(time.monotonic() - started, 1e-6)
+            bar.update(line, completed=count, description=f"  {worker}: {per_minute:.1f}/min")
+            per_worker[worker] = (line, count)
 
         report = run_autograde(
             course=_course(course),
@@ -282,7 +305,9 @@ def autograde(
             workers=workers,
             student=student,
             force=force,
+            scheduler=scheduler,
             progress=progress,
+            on_grade=on_grade,
         )
     if json_output:
         print_json(report.to_dict())
@@ -304,7 +329,9 @@ def _render_grades(report: Any) -> None:
 
     table = Table(
         title=f"{report.assignment}: autograded ({_isolation_words(report.isolation)}, "
-        f"{report.workers} worker(s), {report.seconds:.1f} s)",
+        f"{report.workers} worker(s)"
+        + (f" on {report.scheduler}" if report.scheduler else "")
+        + f", {report.seconds:.1f} s)",
         title_justify="left",
     )
     for column in ("student", "score", "status", "reason"):

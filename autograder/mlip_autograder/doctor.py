@@ -157,11 +157,20 @@ def _jail_problems(probe: dict[str, Any]) -> list[str]:
     ]
 
 
-def _cpus(*, pin: bool) -> str:
+def _cpus(*, pin: bool | str) -> str:
     """Whether workers are pinned to CPUs here, and to how many."""
     if not hasattr(os, "sched_getaffinity"):
         return "workers are not pinned (no CPU affinity on this system)"
     count = len(os.sched_getaffinity(0))
+    if pin == "auto":
+        from mlip_autograder.autograde import free_cpus
+
+        measured = free_cpus()
+        now = f"{measured[0]} of {measured[1]} free now" if measured else "unknown"
+        return (
+            f"each worker and its sandbox share one CPU when every CPU is free at the start "
+            f'of a run (pin_cpus = "auto"; {now}), else workers are not pinned'
+        )
     if not pin:
         return f"workers are not pinned (pin_cpus = false); {count} CPU(s) available; " + _FAIRNESS
     return f"each worker and its sandbox share one CPU, in turn over {count} CPU(s); " + _FAIRNESS

@@ -327,7 +327,9 @@ def _check_outputs(cell: CheckCell, result: dict[str, Any]) -> list[dict[str, An
     ]
 
 
-def _load_check(cell: CheckCell, assignment_id: str, secret: str) -> Any:
+def _load_check(
+    cell: CheckCell, assignment_id: str, secret: str, seeds: Mapping[str, int] | None = None
+) -> Any:
     from mlip.checks import get_check
     from mlip_autograder.hidden import hidden_check
 
@@ -335,7 +337,7 @@ def _load_check(cell: CheckCell, assignment_id: str, secret: str) -> Any:
         raise ValueError(f"the cell names assignment {cell.assignment!r}, not {assignment_id!r}")
     if cell.public:
         return get_check(assignment_id, cell.check)
-    return hidden_check(assignment_id, cell.check, secret=secret)
+    return hidden_check(assignment_id, cell.check, secret=secret, seeds=seeds)
 
 
 def _first_error(outputs: Mapping[int, list[dict[str, Any]]], name: str) -> int | None:
@@ -358,9 +360,10 @@ def judge_notebook(
     assignment_id: str,
     limits: Limits,
     isolation: Isolation,
-    secret: str,
+    secret: str = "",
     hide: list[Path] | None = None,
     source: dict[str, Any] | None = None,
+    hidden_seeds: Mapping[str, int] | None = None,
 ) -> JudgeReport:
     """Run ``notebook`` in the sandbox, then every check its check cells name; plain results.
 
@@ -369,6 +372,8 @@ def judge_notebook(
     is the judge's; without it they run in the sandbox with the student's code.
     Public checks run before hidden ones: once the student's code has seen a hidden scenario,
     nothing it says reaches the student any more (error texts, exit codes).
+    Hidden scenarios come from ``secret``, or from ``hidden_seeds`` (derived from it by
+    :func:`~mlip_autograder.hidden.hidden_seeds`) on a cluster worker that never sees the secret.
     """
     from mlip.assignments import get_assignment
     from mlip.checks import run_check
@@ -417,7 +422,7 @@ def judge_notebook(
         for cell in sorted(cells, key=lambda cell: (not cell.public, cell.index)):
             hidden_phase = hidden_phase or not cell.public
             try:
-                check = _load_check(cell, assignment_id, secret)
+                check = _load_check(cell, assignment_id, secret, hidden_seeds)
                 if not alive:
                     result = {
                         "check": cell.check,

@@ -7,6 +7,11 @@ seed. Knowing this code does not help a student: the concrete scenarios depend o
 
 from __future__ import annotations
 
-from mlip_autograder.hidden._families import HIDDEN_FAMILIES, hidden_check, scenario_seed
+from mlip_autograder.hidden._families import (
+    HIDDEN_FAMILIES,
+    hidden_check,
+    hidden_seeds,
+    scenario_seed,
+)
 
-__all__ = ["HIDDEN_FAMILIES", "hidden_check", "scenario_seed"]
+__all__ = ["HIDDEN_FAMILIES", "hidden_check", "hidden_seeds", "scenario_seed"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -222,8 +222,24 @@ HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
 )
 
 
-def hidden_check(assignment: str, name: str, *, secret: str) -> Check:
-    """The hidden check ``name`` of ``assignment`` with its scenarios drawn from ``secret``."""
+def hidden_seeds(assignment: str, secret: str) -> dict[str, int]:
+    """Every hidden check's scenario seed for ``assignment``: what a remote judge needs.
+
+    A Dask worker gets these instead of the secret, so a worker host never holds what would
+    reveal the hidden scenarios of other assignments or terms.
+    """
+    return {
+        family.name: scenario_seed(secret, assignment, family.name)
+        for family in HIDDEN_FAMILIES
+        if family.assignment == assignment
+    }
+
+
+def hidden_check(
+    assignment: str, name: str, *, secret: str = "", seeds: Mapping[str, int] | None = None
+) -> Check:
+    """The hidden check ``name`` of ``assignment`` with its scenarios drawn from ``secret``
+    (or from the seed :func:`hidden_seeds` derived from it, when ``seeds`` is given)."""
     from mlip.assignments import get_assignment
     from mlip.checks import get_check
 
@@ -236,7 +252,7 @@ def hidden_check(assignment: str, name: str, *, secret: str) -> Check:
     public = get_check(assignment, family.verdict_of)
     declared = {c.name: c for c in get_assignment(assignment).hidden_checks}
     declaration = declared.get(name)
-    seed = scenario_seed(secret, assignment, name)
+    seed = seeds[name] if seeds is not None else scenario_seed(secret, assignment, name)
 
     def scenarios(system: System) -> list[dict[str, Any]]:
         return family.draw(system, random.Random(seed), list(public.scenarios(system)))
