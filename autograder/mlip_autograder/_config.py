@@ -21,12 +21,11 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from mlip.errors import InputError
 

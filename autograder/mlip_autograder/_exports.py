@@ -27,7 +27,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -243,7 +243,7 @@ class ExportSource:
                     Entry(
                         path=path,
                         size=info.st_size,
-                        time=datetime.fromtimestamp(info.st_mtime, tz=timezone.utc),
+                        time=datetime.fromtimestamp(info.st_mtime, tz=UTC),
                         link=stat.S_ISLNK(info.st_mode),
                         raw=path,
                     )

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +277,7 @@ class _Assignments:
 
 def _zone(name: str) -> tzinfo:
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -289,7 +289,7 @@ def _zone(name: str) -> tzinfo:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 class _Collector:
@@ -601,7 +601,7 @@ def _write(
                 "time_source": submission.time_source,
                 "late": submission.late,
                 "export": str(source),
-                "collected_at": _iso(datetime.now(timezone.utc)),
+                "collected_at": _iso(datetime.now(UTC)),
             }
     return records
 
@@ -613,7 +613,7 @@ def _replace_folder(folder: Path, contents: dict[str, bytes], moment: datetime) 
     for name, data in contents.items():
         (fresh / name).write_bytes(data)
     (fresh / "timestamp.txt").write_text(
-        moment.astimezone(timezone.utc).strftime(TIMESTAMP_FORMAT), encoding="utf-8"
+        moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT), encoding="utf-8"
     )
     if folder.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
@@ -662,4 +662,4 @@ def _read_timestamp(folder: Path) -> datetime | None:
         parsed = parse_utc(text)
     except (OSError, ValueError):
         return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed

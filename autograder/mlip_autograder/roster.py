@@ -25,7 +25,7 @@ import csv
 import io
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +250,7 @@ def import_roster(
         {
             "schema": 1,
             "imported_from": str(csv_file),
-            "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "imported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "format": chosen,
             "students": [s.to_dict() for s in sorted(previous.values(), key=lambda s: s.id)],
         },

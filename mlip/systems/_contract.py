@@ -53,7 +53,7 @@ TelemetrySink = Callable[[dict[str, Any]], None]
 ProgressCallback = Callable[[int, int, str], None]
 
 
-class ComponentKind(str, Enum):
+class ComponentKind(str, Enum):  # noqa: UP042 - StrEnum would change str() of members
     """Whether a component is machine-learned or ordinary software/hardware/people."""
 
     ML = "ml"

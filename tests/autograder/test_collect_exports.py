@@ -18,7 +18,7 @@ import struct
 import subprocess
 import sys
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def _export(name: str, packed: str, tmp_path: Path) -> Path:
         return _zip_tree(EXPORTS / name, tmp_path / f"{name}.zip")
     copy = tmp_path / name
     shutil.copytree(EXPORTS / name, copy)
-    stamp = datetime(*WHEN, tzinfo=timezone.utc).timestamp()
+    stamp = datetime(*WHEN, tzinfo=UTC).timestamp()
     for path in copy.rglob("*"):
         os.utime(path, (stamp, stamp))
     return copy

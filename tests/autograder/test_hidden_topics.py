@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import random
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 from autograder_samples import TEST_TOML, reference_code
 
 ROOT = Path(__file__).resolve().parents[2]

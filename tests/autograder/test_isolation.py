@@ -185,7 +185,6 @@ def test_opted_out_course_is_labelled_everywhere(small_class: object, tmp_path: 
 def test_no_module_newer_than_requires_python_is_imported() -> None:
     """``requires-python`` must be true: modules that appeared after it may not be imported."""
     import ast
-
     import tomllib
 
     #: Standard-library modules and the Python version that added them (3.11 onwards).

@@ -8,10 +8,10 @@ right one, written differently from the reference, must keep every hidden point.
 from __future__ import annotations
 
 import json
+import tomllib
 from typing import Any
 
 import pytest
-import tomllib
 from validity_cases import CASES, ROOT, SECRETS, load_case
 
 #: assignment -> (a wrong case, the hidden check that must catch it, a right case)
