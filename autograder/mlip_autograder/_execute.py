@@ -18,7 +18,7 @@ from typing import Any
 from mlip_autograder._config import Limits
 from mlip_autograder._notebook import grade_cells
 from mlip_autograder._sandbox import ChildFailure, Isolation, SandboxedNotebook
-from mlip_autograder.judge import JudgeReport
+from mlip_autograder.judge import JudgeReport, notebook_run_verdict
 
 __all__ = ["execute_notebook", "is_kit_assignment"]
 
@@ -33,13 +33,6 @@ def is_kit_assignment(assignment_id: str) -> bool:
 
 def _error(name: str, text: str) -> dict[str, Any]:
     return {"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]}
-
-
-def _first_error(outputs: dict[int, list[dict[str, Any]]], name: str) -> int | None:
-    for index, cell_outputs in sorted(outputs.items()):
-        if any(output.get("ename") == name for output in cell_outputs):
-            return index
-    return None
 
 
 def execute_notebook(
@@ -65,14 +58,7 @@ def execute_notebook(
         outputs: dict[int, list[dict[str, Any]]] = dict(sandbox.outputs)
     finally:
         sandbox.close()
-    timed_out = _first_error(outputs, "CellTimeout")
-    memory = _first_error(outputs, "MemoryError")
-    if timed_out is not None and status == "graded":
-        status = "timeout"
-        reason = f"cell {timed_out} ran longer than {limits.cell_seconds:g} s and was stopped"
-    elif memory is not None and status == "graded":
-        status = "memory"
-        reason = f"cell {memory} ran out of memory (limit {limits.memory_mb} MB)"
+    status, reason = notebook_run_verdict(outputs, status, reason, limits)
     if status != "graded":
         for index in grade_cells(notebook):
             if index not in outputs:

@@ -340,6 +340,25 @@ def _load_check(
     return hidden_check(assignment_id, cell.check, secret=secret, seeds=seeds)
 
 
+def notebook_run_verdict(
+    outputs: Mapping[int, list[dict[str, Any]]], status: str, reason: str, limits: Limits
+) -> tuple[str, str]:
+    """``(status, reason)`` of a notebook run: a cell stopped by its time limit or out of memory
+    names the run's verdict, unless the child already failed (``status`` not ``graded``)."""
+    if status != "graded":
+        return status, reason
+    timed_out = _first_error(outputs, "CellTimeout")
+    if timed_out is not None:
+        return (
+            "timeout",
+            f"cell {timed_out} ran longer than {limits.cell_seconds:g} s and was stopped",
+        )
+    memory = _first_error(outputs, "MemoryError")
+    if memory is not None:
+        return "memory", f"cell {memory} ran out of memory (limit {limits.memory_mb} MB)"
+    return status, reason
+
+
 def _first_error(outputs: Mapping[int, list[dict[str, Any]]], name: str) -> int | None:
     """Index of the first cell whose error is ``name`` (a cell timeout, a MemoryError)."""
     for index, cell_outputs in sorted(outputs.items()):
@@ -399,14 +418,7 @@ def judge_notebook(
         except ChildFailure as failure:
             status, reason, child_failed = failure.kind, str(failure), True
         outputs.update(sandbox.outputs)
-        timed_out = _first_error(outputs, "CellTimeout")
-        memory = _first_error(outputs, "MemoryError")
-        if timed_out is not None and status == "graded":
-            status = "timeout"
-            reason = f"cell {timed_out} ran longer than {limits.cell_seconds:g} s and was stopped"
-        elif memory is not None and status == "graded":
-            status = "memory"
-            reason = f"cell {memory} ran out of memory (limit {limits.memory_mb} MB)"
+        status, reason = notebook_run_verdict(outputs, status, reason, limits)
         alive = not child_failed
         assignment = get_assignment(assignment_id)
         system = get_system(assignment.system)
