@@ -37,6 +37,12 @@ workers = 2
 """
 
 
+#: The golden course's secret seed. Fixed, so each sample's hidden-check score is the same in
+#: every run: a random one made a sample's partial credit depend on the draw (the partial sample
+#: earned nothing on some secrets, a fraction on most).
+GOLDEN_SECRET = "0123456789abcdef0123456789abcdef"
+
+
 def sample_names() -> list[str]:
     return sorted(path.stem for path in SAMPLES.glob("*.json"))
 
