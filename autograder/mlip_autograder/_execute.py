@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mlip_autograder._config import Limits
-from mlip_autograder._notebook import grade_cells
 from mlip_autograder._sandbox import ChildFailure, Isolation, SandboxedNotebook
-from mlip_autograder.judge import JudgeReport, notebook_run_verdict
+from mlip_autograder.judge import JudgeReport, mark_not_run, notebook_run_verdict
 
 __all__ = ["execute_notebook", "is_kit_assignment"]
 
@@ -29,10 +28,6 @@ def is_kit_assignment(assignment_id: str) -> bool:
     from mlip.assignments import assignment_ids
 
     return assignment_id in assignment_ids()
-
-
-def _error(name: str, text: str) -> dict[str, Any]:
-    return {"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]}
 
 
 def execute_notebook(
@@ -59,10 +54,7 @@ def execute_notebook(
     finally:
         sandbox.close()
     status, reason = notebook_run_verdict(outputs, status, reason, limits)
-    if status != "graded":
-        for index in grade_cells(notebook):
-            if index not in outputs:
-                outputs[index] = [_error("NotRun", reason or status)]
+    mark_not_run(notebook, outputs, status, reason)
     return JudgeReport(
         status=status,
         reason=reason,

@@ -296,6 +296,16 @@ def _run_unit_test(code: str, index: int, namespace: dict[str, Any]) -> list[dic
     return outputs
 
 
+def mark_not_run(
+    notebook: dict[str, Any], outputs: dict[int, list[dict[str, Any]]], status: str, reason: str
+) -> None:
+    """After a failed run, every graded cell without output gets a ``NotRun`` error (zero)."""
+    if status != "graded":
+        for index in grade_cells(notebook):
+            if index not in outputs:
+                outputs[index] = [_error_output("NotRun", reason or status)]
+
+
 def _error_output(name: str, text: str) -> dict[str, Any]:
     return {"output_type": "error", "ename": name, "evalue": text, "traceback": [f"{name}: {text}"]}
 
@@ -498,10 +508,7 @@ def judge_notebook(
             )
     finally:
         sandbox.close()
-    if status != "graded":
-        for index in grade_cells(notebook):
-            if index not in outputs:
-                outputs[index] = [_error_output("NotRun", reason or status)]
+    mark_not_run(notebook, outputs, status, reason)
     return JudgeReport(
         status=status,
         reason=reason,
