@@ -19,13 +19,16 @@ from mlip.systems._contract import (
     Condition,
     EventField,
     EventSchema,
+    Extension,
     ExtensionPoint,
     ProgressCallback,
     RunResult,
+    Simulation,
     System,
     TelemetrySink,
     TelemetryStream,
     TrainReport,
+    event_schema,
 )
 
 __all__ = [
@@ -38,13 +41,16 @@ __all__ = [
     "Condition",
     "EventField",
     "EventSchema",
+    "Extension",
     "ExtensionPoint",
     "ProgressCallback",
     "RunResult",
+    "Simulation",
     "System",
     "TelemetrySink",
     "TelemetryStream",
     "TrainReport",
+    "event_schema",
     "get_system",
     "system_names",
 ]

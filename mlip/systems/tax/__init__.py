@@ -15,7 +15,6 @@ Metrics of :meth:`TaxSystem.run` (see :data:`METRIC_DESCRIPTIONS`): ``harmful_ad
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,9 +24,8 @@ from mlip.systems._contract import (
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
-    RunResult,
+    Simulation,
     System,
-    TelemetrySink,
     TrainReport,
 )
 from mlip.systems.tax._spec import (
@@ -124,28 +122,7 @@ class TaxSystem(System):
 
         return FaultyAuditRiskModel(kind, model if model is not None else self.load_model())
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, str] | None = None,
-        telemetry: TelemetrySink | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> RunResult:
-        self.check_run_size(n)
-        chosen = self.resolve_conditions(conditions)
-        extensions = self.check_extensions(extensions)
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
         from mlip.systems.tax._simulation import simulate
 
-        return simulate(
-            n=n,
-            seed=seed,
-            model=model if model is not None else self.load_model(),
-            extensions=extensions,
-            conditions=chosen,
-            telemetry=telemetry,
-            progress=progress,
-        )
+        return simulate(simulation)

@@ -11,7 +11,6 @@ This module stays light: numpy, torch and scipy load inside the methods that nee
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,9 +24,8 @@ from mlip.systems._contract import (
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
-    RunResult,
+    Simulation,
     System,
-    TelemetrySink,
     TrainReport,
 )
 
@@ -270,31 +268,8 @@ class TranscriptionSystem(System):
 
         return FaultyModel(kind, model if model is not None else self.load_model())
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, str] | None = None,
-        telemetry: TelemetrySink | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> RunResult:
-        """Simulate ``n`` uploads; model metrics (WER, ECE) beside system metrics (cost, harm)."""
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+        """``n`` uploads; model metrics (WER, ECE) beside system metrics (cost, harm)."""
         from mlip.systems.transcription._simulation import simulate
 
-        self.check_run_size(n)
-        extensions = self.check_extensions(extensions)
-        chosen = self.resolve_conditions(conditions)
-        model_metrics, system_metrics = simulate(
-            model=model if model is not None else self.load_model(),
-            n=n,
-            seed=seed,
-            conditions=chosen,
-            publish_guard=extensions.get("publish_guard"),
-            monitor=extensions.get("monitor"),
-            telemetry=telemetry,
-            progress=progress,
-        )
-        return RunResult(self.name, n, seed, model_metrics, system_metrics, chosen)
+        return simulate(simulation)

@@ -11,12 +11,12 @@ highlighted a low-confidence word, and every fix is telemetry a team could retra
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlip.errors import InputError, UsageError
-from mlip.systems._contract import ProgressCallback, TelemetrySink, TelemetryStream
+from mlip.systems._contract import Extension, Simulation, TelemetryStream
 from mlip.systems.transcription._audio import record_utterance
 from mlip.systems.transcription._features import segment_words
 from mlip.systems.transcription._intake import encode_wav, read_wav
@@ -140,17 +140,7 @@ def _world_at(progress: float, conditions: Mapping[str, str]) -> _World:
     return _World(voices, new_words, conditions["noise"], 12.0 * amount)
 
 
-def simulate(
-    *,
-    model: Any,
-    n: int,
-    seed: int,
-    conditions: Mapping[str, str],
-    publish_guard: Callable[[dict[str, Any]], str] | None,
-    monitor: Callable[[dict[str, Any]], object] | None,
-    telemetry: TelemetrySink | None,
-    progress: ProgressCallback | None,
-) -> tuple[dict[str, float], dict[str, float]]:
+def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     """Run ``n`` uploads; returns ``(model_metrics, system_metrics)``.
 
     The model runs on one torch thread: small batches gain nothing from more, and a single
@@ -161,24 +151,17 @@ def simulate(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _simulate(model, n, seed, conditions, publish_guard, monitor, telemetry, progress)
+        return _simulate(simulation)
     finally:
         torch.set_num_threads(threads)
 
 
-def _simulate(
-    model: Any,
-    n: int,
-    seed: int,
-    conditions: Mapping[str, str],
-    publish_guard: Callable[[dict[str, Any]], str] | None,
-    monitor: Callable[[dict[str, Any]], object] | None,
-    telemetry: TelemetrySink | None,
-    progress: ProgressCallback | None,
-) -> tuple[dict[str, float], dict[str, float]]:
+def _simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     import numpy as np
 
-    stream = TelemetryStream(telemetry, monitor=monitor)
+    n, seed, model = simulation.n, simulation.seed, simulation.model
+    conditions, stream = simulation.conditions, simulation.telemetry
+    publish_guard = simulation.extensions.get("publish_guard")
     tally = _Tally()
     world_rng = np.random.default_rng([seed, 0])
     for index in range(n):
@@ -202,8 +185,7 @@ def _simulate(
         _serve_upload(
             index, recording.audio, words, model, publish_guard, people_rng, stream, tally
         )
-        if progress is not None:
-            progress(index + 1, n, "transcribing uploads")
+        simulation.progress(index + 1, n, "transcribing uploads")
     return _metrics(tally, stream)
 
 
@@ -212,7 +194,7 @@ def _serve_upload(
     audio: np.ndarray,
     reference: tuple[str, ...],
     model: Any,
-    publish_guard: Callable[[dict[str, Any]], str] | None,
+    publish_guard: Extension | None,
     people_rng: np.random.Generator,
     stream: TelemetryStream,
     tally: _Tally,
@@ -256,7 +238,24 @@ def _serve_upload(
     review_draws = people_rng.random(len(guesses))
     editor_draws = people_rng.random(len(guesses))
     reviewed_here = 0
-    for position, guess in enumerate(guesses):
+    words = [
+        {
+            "text": str(guess.text),
+            "confidence": guess.confidence,
+            "alternatives": [[str(t), p] for t, p in guess.alternatives],
+            "position": position,
+            "duration_s": round((spans[position][1] - spans[position][0]) / 16_000, 3),
+            "upload": index,
+        }
+        for position, guess in enumerate(guesses)
+    ]
+    # The words of one upload are judged independently: one batch of publish_guard calls.
+    decisions = (
+        publish_guard.many([(dict(word),) for word in words])
+        if publish_guard is not None
+        else ["publish"] * len(words)
+    )
+    for position, (guess, word, decision) in enumerate(zip(guesses, words, decisions, strict=True)):
         target = mapping[position]
         truth = reference[target] if target is not None else None
         correct = truth == guess.text
@@ -266,15 +265,6 @@ def _serve_upload(
         tally.unknown += guess.text == "<unk>"
         tally.confidences.append(confidence)
         tally.hits.append(correct)
-        word = {
-            "text": str(guess.text),
-            "confidence": guess.confidence,
-            "alternatives": [[str(t), p] for t, p in guess.alternatives],
-            "position": position,
-            "duration_s": round((spans[position][1] - spans[position][0]) / 16_000, 3),
-            "upload": index,
-        }
-        decision = "publish" if publish_guard is None else publish_guard(dict(word))
         if decision not in ("publish", "review"):
             raise UsageError(f"publish_guard must return 'publish' or 'review', not {decision!r}")
         stream.emit(
