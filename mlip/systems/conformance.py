@@ -93,6 +93,11 @@ def _type_matches(value: Any, declared: str) -> bool:
 def check_telemetry_schema(system: System) -> None:
     schema = {s.event: s for s in system.telemetry_schema()}
     assert schema, "telemetry_schema() is empty"
+    for event in schema.values():
+        for field in event.fields:
+            assert not field.time or field.type in ("int", "int|null"), (
+                f"event {event.event!r}: time field {field.name!r} must be an int, not {field.type}"
+            )
     events: list[dict[str, Any]] = []
     system.run(n=SMALL_N, seed=0, telemetry=events.append)
     assert events, "run() emitted no telemetry"
@@ -112,6 +117,11 @@ def check_telemetry_schema(system: System) -> None:
         for field, declared_type in declared.items():
             assert _type_matches(record[field], declared_type), (
                 f"event {name!r} field {field!r} = {record[field]!r} is not {declared_type}"
+            )
+        for field in schema[name].time_fields:
+            value = record[field]
+            assert value is None or (isinstance(value, int) and value <= record["t"]), (
+                f"event {name!r} time field {field!r} = {value!r} is not a time index up to t"
             )
 
 

@@ -11,9 +11,9 @@ from mlip.systems._contract import (
     Component,
     ComponentKind,
     Condition,
-    EventField,
     EventSchema,
     ExtensionPoint,
+    event_schema,
 )
 
 __all__ = ["COMPONENTS", "CONDITIONS", "EXTENSION_POINTS", "TELEMETRY_SCHEMA"]
@@ -143,47 +143,37 @@ CONDITIONS: tuple[Condition, ...] = (
 )
 
 TELEMETRY_SCHEMA: tuple[EventSchema, ...] = (
-    EventSchema(
+    event_schema(
         "session_start",
         "Bread is in and the user pressed start; readings are what the sensors reported.",
-        (
-            EventField("toaster", "int", "which toaster (sessions on one toaster share heat)"),
-            EventField("readings", "dict", "pre-toast readings by name, floats"),
-        ),
+        ("toaster", "int", "which toaster (sessions on one toaster share heat)"),
+        ("readings", "dict", "pre-toast readings by name, floats"),
     ),
-    EventSchema(
+    event_schema(
         "prediction",
         "The model was asked how long to heat.",
-        (
-            EventField("predicted_seconds", "float|null", "raw model output (null if not finite)"),
-            EventField("error", "str|null", "the exception the model raised, if any"),
-            EventField("latency_seconds", "float", "simulated time the model took to answer"),
-            EventField(
-                "planned_seconds", "float|null", "what the controller will heat (null: no limit)"
-            ),
-        ),
+        ("predicted_seconds", "float|null", "raw model output (null if not finite)"),
+        ("error", "str|null", "the exception the model raised, if any"),
+        ("latency_seconds", "float", "simulated time the model took to answer"),
+        ("planned_seconds", "float|null", "what the controller will heat (null: no limit)"),
     ),
-    EventSchema(
+    event_schema(
         "heating_stopped",
         "The element was switched off.",
-        (
-            EventField("reason", "str", "planned, cutoff, cancel, fuse or timeout"),
-            EventField("elapsed_seconds", "float", "seconds the element was on"),
-            EventField("chamber_temp_c", "float", "true chamber temperature when it stopped"),
-        ),
+        ("reason", "str", "planned, cutoff, cancel, fuse or timeout"),
+        ("elapsed_seconds", "float", "seconds the element was on"),
+        ("chamber_temp_c", "float", "true chamber temperature when it stopped"),
     ),
-    EventSchema(
+    event_schema(
         "outcome",
         "What came out of the toaster (ground truth, as the user sees it).",
-        (
-            EventField("desired_level", "int", "shade the user asked for"),
-            EventField("shade", "float", "shade achieved (8 and beyond is burnt; capped at 12)"),
-            EventField("within_1", "bool", "achieved shade within one of the desired one"),
-            EventField("burnt", "bool", "shade 8 or darker"),
-            EventField("max_smoke_ppm", "float", "highest smoke concentration while heating"),
-            EventField("fire", "bool", "the bread caught fire"),
-            EventField("energy_wh", "float", "electric energy used"),
-        ),
+        ("desired_level", "int", "shade the user asked for"),
+        ("shade", "float", "shade achieved (8 and beyond is burnt; capped at 12)"),
+        ("within_1", "bool", "achieved shade within one of the desired one"),
+        ("burnt", "bool", "shade 8 or darker"),
+        ("max_smoke_ppm", "float", "highest smoke concentration while heating"),
+        ("fire", "bool", "the bread caught fire"),
+        ("energy_wh", "float", "electric energy used"),
     ),
     ALERT_EVENT,
 )

@@ -20,22 +20,18 @@ from mlip.systems._contract import (
     Component,
     ComponentKind,
     Condition,
-    EventField,
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
     Simulation,
     System,
     TrainReport,
+    event_schema,
 )
 
 __all__ = ["TranscriptionSystem"]
 
 _CHECKPOINT = Path(__file__).with_name("speech_model.pt")
-
-
-def _fields(*spec: tuple[str, str, str]) -> tuple[EventField, ...]:
-    return tuple(EventField(name, kind, description) for name, kind, description in spec)
 
 
 _UPLOAD = ("upload", "int", "index of the upload in this run")
@@ -122,77 +118,74 @@ class TranscriptionSystem(System):
     def telemetry_schema(self) -> tuple[EventSchema, ...]:
         """Events of one run; ``t`` is the upload index."""
         return (
-            EventSchema(
+            event_schema(
                 "upload",
                 "An upload passed intake.",
-                _fields(_UPLOAD, ("duration_s", "float", "audio length in seconds")),
+                _UPLOAD,
+                ("duration_s", "float", "audio length in seconds"),
             ),
-            EventSchema(
+            event_schema(
                 "intake_rejected",
                 "Intake refused an upload.",
-                _fields(_UPLOAD, ("reason", "str", "the message the customer saw")),
+                _UPLOAD,
+                ("reason", "str", "the message the customer saw"),
             ),
-            EventSchema(
+            event_schema(
                 "segmented",
                 "Voice-activity segmentation finished.",
-                _fields(_UPLOAD, ("segments", "int", "number of word segments found")),
+                _UPLOAD,
+                ("segments", "int", "number of word segments found"),
             ),
-            EventSchema(
+            event_schema(
                 "model_error",
                 "The speech model failed; the transcript is empty.",
-                _fields(_UPLOAD, ("error", "str", "exception type and message")),
+                _UPLOAD,
+                ("error", "str", "exception type and message"),
             ),
-            EventSchema(
+            event_schema(
                 "deadline_missed",
                 "The model took longer than the latency budget.",
-                _fields(_UPLOAD, ("seconds", "float", "simulated model seconds")),
+                _UPLOAD,
+                ("seconds", "float", "simulated model seconds"),
             ),
-            EventSchema(
+            event_schema(
                 "word",
                 "The model's guess for one segment and the guard's decision.",
-                _fields(
-                    _UPLOAD,
-                    ("position", "int", "word index in the transcript"),
-                    ("text", "str", "recognised word or <unk>"),
-                    ("confidence", "float|null", "model confidence (null if not finite)"),
-                    ("alternatives", "list", "top-3 [text, probability] pairs"),
-                    ("duration_s", "float", "segment length"),
-                    ("decision", "str", "'publish' or 'review'"),
-                ),
+                _UPLOAD,
+                ("position", "int", "word index in the transcript"),
+                ("text", "str", "recognised word or <unk>"),
+                ("confidence", "float|null", "model confidence (null if not finite)"),
+                ("alternatives", "list", "top-3 [text, probability] pairs"),
+                ("duration_s", "float", "segment length"),
+                ("decision", "str", "'publish' or 'review'"),
             ),
-            EventSchema(
+            event_schema(
                 "review",
                 "A human reviewer handled a queued word.",
-                _fields(
-                    _UPLOAD,
-                    ("position", "int", "word index"),
-                    ("before", "str", "model's word"),
-                    ("after", "str", "reviewed word ('' = deleted)"),
-                ),
+                _UPLOAD,
+                ("position", "int", "word index"),
+                ("before", "str", "model's word"),
+                ("after", "str", "reviewed word ('' = deleted)"),
             ),
-            EventSchema(
+            event_schema(
                 "edit",
                 "The customer corrected a published word in the editor.",
-                _fields(
-                    _UPLOAD,
-                    ("position", "int", "word index"),
-                    ("before", "str", "published word"),
-                    ("after", "str", "customer's correction ('' = deleted)"),
-                    ("confidence", "float|null", "model confidence of the word"),
-                    ("highlighted", "bool", "whether the UI highlighted the word"),
-                ),
+                _UPLOAD,
+                ("position", "int", "word index"),
+                ("before", "str", "published word"),
+                ("after", "str", "customer's correction ('' = deleted)"),
+                ("confidence", "float|null", "model confidence of the word"),
+                ("highlighted", "bool", "whether the UI highlighted the word"),
             ),
-            EventSchema(
+            event_schema(
                 "transcript",
                 "The transcript was delivered and billed.",
-                _fields(
-                    _UPLOAD,
-                    ("words", "int", "recognised words"),
-                    ("published", "int", "words published directly"),
-                    ("reviewed", "int", "words sent to review"),
-                    ("billed_minutes", "int", "started minutes charged"),
-                    ("latency_s", "float", "simulated model seconds"),
-                ),
+                _UPLOAD,
+                ("words", "int", "recognised words"),
+                ("published", "int", "words published directly"),
+                ("reviewed", "int", "words sent to review"),
+                ("billed_minutes", "int", "started minutes charged"),
+                ("latency_s", "float", "simulated model seconds"),
             ),
             ALERT_EVENT,
         )
