@@ -94,9 +94,10 @@ def check_telemetry_schema(system: System) -> None:
     schema = {s.event: s for s in system.telemetry_schema()}
     assert schema, "telemetry_schema() is empty"
     for event in schema.values():
-        for field in event.fields:
-            assert not field.time or field.type in ("int", "int|null"), (
-                f"event {event.event!r}: time field {field.name!r} must be an int, not {field.type}"
+        for declared_field in event.fields:
+            assert not declared_field.time or declared_field.type in ("int", "int|null"), (
+                f"event {event.event!r}: time field {declared_field.name!r} must be an int, "
+                f"not {declared_field.type}"
             )
     events: list[dict[str, Any]] = []
     system.run(n=SMALL_N, seed=0, telemetry=events.append)
