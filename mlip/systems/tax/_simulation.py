@@ -17,8 +17,9 @@ import numpy as np
 
 from mlip.errors import UsageError
 from mlip.systems._contract import Simulation
+from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.tax._calculator import FILING_STATUSES, compute_tax
-from mlip.systems.tax._metrics import auc, brier, expected_calibration_error, usable_risk
+from mlip.systems.tax._metrics import auc, brier, usable_risk
 from mlip.systems.tax._population import (
     AGE_BANDS,
     PERIODS,
@@ -379,7 +380,7 @@ def _model_metrics(risk: np.ndarray, population: Any, u_audit: np.ndarray) -> di
     return {
         "auc": auc(risk, truth),
         "brier": brier(risk, truth),
-        "ece": expected_calibration_error(risk, truth),
+        "ece": round(expected_calibration_error(usable_risk(risk), truth), 6),
         "mean_risk": round(float(usable_risk(risk).mean()), 6),
         "true_audit_rate": round(float(truth.mean()), 6),
         "valid_output_rate": round(float(valid.mean()), 6),

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from mlip.errors import InputError, UsageError
 from mlip.systems._contract import Extension, Simulation, TelemetryStream
+from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
 from mlip.systems.transcription._features import segment_words
 from mlip.systems.transcription._intake import encode_wav, read_wav
-from mlip.systems.transcription._training import expected_calibration_error
 from mlip.systems.transcription._vocabulary import NEW_VOICES, NEW_WORDS, VOCABULARY, voices_for
 
 if TYPE_CHECKING:
