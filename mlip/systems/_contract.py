@@ -87,7 +87,10 @@ class ExtensionPoint:
 
     ``kind`` is one of ``guard``, ``monitor``, ``policy`` or ``requirement``; ``signature`` is
     the Python signature students implement, written out for humans; ``attaches_to`` names the
-    component the extension wraps or observes.
+    component the extension wraps or observes. ``naive`` is the extension that changes nothing:
+    the system with it behaves exactly as without any (the conformance suite checks this, and
+    uses it to check that the system calls the point and batches its calls correctly); every
+    point except a monitor declares one.
     """
 
     name: str
@@ -95,6 +98,7 @@ class ExtensionPoint:
     signature: str
     description: str
     attaches_to: str
+    naive: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ from mlip.systems.tax._spec import (
     FILING_STEPS,
     HIGH_RISK_THRESHOLD,
     METRIC_DESCRIPTIONS,
+    naive_advice_guard,
+    naive_prompt_policy,
 )
 
 __all__ = [
@@ -50,18 +52,6 @@ __all__ = [
 ]
 
 CHECKPOINT = Path(__file__).with_name("audit_risk_model.json")
-
-
-def naive_advice_guard(
-    advice: dict[str, Any], tax_return: dict[str, Any], risk: float
-) -> dict[str, Any]:
-    """The identity guard: show whatever the naive advice service would show."""
-    return advice
-
-
-def naive_prompt_policy(risk: float, prompts_shown: int, step: str) -> bool:
-    """The naive upsell decision: prompt on every screen while the risk is high."""
-    return risk >= HIGH_RISK_THRESHOLD
 
 
 class TaxSystem(System):

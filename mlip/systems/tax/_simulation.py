@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mlip.errors import UsageError
-from mlip.systems._contract import Simulation
+from mlip.systems._contract import Extension, Simulation
 from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.tax._calculator import FILING_STATUSES, compute_tax
 from mlip.systems.tax._metrics import auc, brier, usable_risk
@@ -118,10 +119,11 @@ def _check_advice(advice: object) -> dict[str, Any] | None:
 def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     """Run one season of ``n`` users (arguments already validated by ``System.run``).
 
-    Within a week every user's filing is independent of the others', so the week is played
-    screen by screen for all its users at once: the ``advice_guard`` and ``prompt_policy``
-    calls of one screen go as one batch each. Each user's events are then emitted in the order
-    that user lived them, exactly as if the users had filed one after another.
+    Every user's filing is independent of the others', so the season is played screen by
+    screen for all users at once (:class:`_Screens`): the ``advice_guard`` and
+    ``prompt_policy`` calls of one screen go as one batch each. Each user's events are then
+    emitted week by week in the order that user lived them, exactly as if the users had filed
+    one after another.
     """
     n, seed, model = simulation.n, simulation.seed, simulation.model
     conditions, stream = simulation.conditions, simulation.telemetry
@@ -142,8 +144,6 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
     u_issue = rng.random(n)
     delays = rng.integers(AUDIT_DELAY[0], AUDIT_DELAY[1] + 1, n)
 
-    guard = simulation.extensions.get("advice_guard")
-    policy = simulation.extensions.get("prompt_policy")
     latency = _latency(model)
     wait_penalty = min(0.5, 0.05 * max(0.0, latency - PATIENCE_SECONDS))
 
@@ -162,42 +162,154 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
             for label in pending_labels.pop(due):
                 stream.emit("audit_label", due, **label)
 
+    # The model scores each week's returns in one call, as the service would.
+    scored: dict[int, tuple[list[int], str | None]] = {}
+    for week in range(PERIODS):
+        users = np.flatnonzero(population.period == week)
+        if len(users):
+            risk, call_error = _score(
+                model, {k: v[users] for k, v in columns_seen.items()}, len(users)
+            )
+            risk_all[users] = risk
+            scored[week] = (users.tolist(), call_error)
+    user_risk = {i: float(risk_all[i]) for users, _ in scored.values() for i in users}
+    screens = _Screens(
+        guard=simulation.extensions.get("advice_guard"),
+        policy=simulation.extensions.get("prompt_policy"),
+        population=population,
+        seen_amounts=seen_amounts,
+        true_amounts=true_amounts,
+        filed_amounts=filed_amounts,
+        bought=bought,
+        followed=followed,
+        u_abandon=u_abandon,
+        u_buy=u_buy,
+        u_follow=u_follow,
+        wait_penalty=wait_penalty,
+    )
+    journal, shown, still_filing = screens.play(user_risk)
+
     for week in range(PERIODS):
         emit_labels_until(week)
-        users = np.flatnonzero(population.period == week)
-        if len(users) == 0:
+        if week not in scored:
             simulation.progress(week + 1, PERIODS, "filing season")
             continue
-        risk, call_error = _score(model, {k: v[users] for k, v in columns_seen.items()}, len(users))
-        risk_all[users] = risk
-        user_ids = users.tolist()
-        user_risk = {i: float(risk[position]) for position, i in enumerate(user_ids)}
-        journal: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        user_ids, call_error = scored[week]
         for i in user_ids:
             finite = math.isfinite(user_risk[i])
-            journal[i] = [
-                (
-                    "return_started",
+            stream.emit(
+                "return_started",
+                week,
+                return_id=i,
+                filing_status=FILING_STATUSES[int(population.filing_status[i])],
+                age_band=AGE_BANDS[int(population.age_band[i])],
+                region=REGIONS[int(population.region[i])],
+            )
+            stream.emit(
+                "risk_scored",
+                week,
+                return_id=i,
+                risk=user_risk[i] if finite else None,
+                error=call_error or (None if finite else f"non-finite output: {user_risk[i]}"),
+                latency_seconds=latency,
+            )
+            for event, fields in journal.pop(i):
+                stream.emit(event, week, **fields)
+            prompts[i] = shown[i]
+            if i not in still_filing:
+                continue
+            filed[i] = True
+            status = FILING_STATUSES[int(population.filing_status[i])]
+            filed_return = {name: float(filed_amounts[name][i]) for name in AMOUNT_FIELDS}
+            result = compute_tax({"filing_status": status, **filed_return})
+            if followed[i]:
+                truthful = {name: float(true_amounts[name][i]) for name in AMOUNT_FIELDS}
+                overpaid += (
+                    result.tax_due - compute_tax({"filing_status": status, **truthful}).tax_due
+                )
+            stream.emit(
+                "filed",
+                week,
+                return_id=i,
+                tax_due=result.tax_due,
+                deduction=result.deduction,
+                protected=bool(bought[i]),
+            )
+
+        users = np.asarray(user_ids)
+        # The tax office audits this week's filed returns; reports reach the company later.
+        week_filed = users[filed[users]]
+        if len(week_filed):
+            chance = audit_probability(
+                {k: v[week_filed] for k, v in filed_amounts.items()},
+                population.audit_noise[week_filed],
+            )
+            for j, i in enumerate(week_filed.tolist()):
+                if u_audit[i] >= chance[j]:
+                    continue
+                if not (bought[i] or u_report[i] < REPORT_SHARE_UNPROTECTED):
+                    continue
+                risk_value = float(risk_all[i])
+                pending_labels[week + int(delays[i])].append(
                     {
                         "return_id": i,
-                        "filing_status": FILING_STATUSES[int(population.filing_status[i])],
-                        "age_band": AGE_BANDS[int(population.age_band[i])],
-                        "region": REGIONS[int(population.region[i])],
-                    },
-                ),
-                (
-                    "risk_scored",
-                    {
-                        "return_id": i,
-                        "risk": user_risk[i] if finite else None,
-                        "error": call_error
-                        or (None if finite else f"non-finite output: {user_risk[i]}"),
-                        "latency_seconds": latency,
-                    },
-                ),
-            ]
+                        "filed_t": week,
+                        "risk": risk_value if math.isfinite(risk_value) else None,
+                        "found_issue": bool(followed[i] or u_issue[i] < ISSUE_SHARE),
+                    }
+                )
+        simulation.progress(week + 1, PERIODS, "filing season")
+    emit_labels_until(max(pending_labels, default=0))
+
+    return _model_metrics(risk_all, population, u_audit), _system_metrics(
+        population,
+        filed,
+        bought,
+        followed,
+        prompts,
+        overpaid,
+        risk_all,
+        filed_amounts,
+        u_audit,
+        stream.alerts,
+    )
+
+
+@dataclass
+class _Screens:
+    """The filing screens, played for many users at once.
+
+    Users do not affect each other while filing, so every screen is played for all users in one
+    go and each extension is asked once per screen, with a batch of independent calls. What each
+    user lived is kept in their journal of events, emitted later in the order they lived it.
+    """
+
+    guard: Extension | None
+    policy: Extension | None
+    population: Any
+    seen_amounts: Mapping[str, np.ndarray]
+    true_amounts: Mapping[str, np.ndarray]
+    filed_amounts: dict[str, np.ndarray]
+    bought: np.ndarray
+    followed: np.ndarray
+    u_abandon: np.ndarray
+    u_buy: np.ndarray
+    u_follow: np.ndarray
+    wait_penalty: float
+
+    def play(
+        self, user_risk: Mapping[int, float]
+    ) -> tuple[dict[int, list[tuple[str, dict[str, Any]]]], dict[int, int], set[int]]:
+        """Every user's journal of screen events, prompts seen, and who filed in the end."""
+        guard, policy, population = self.guard, self.policy, self.population
+        true_amounts, filed_amounts = self.true_amounts, self.filed_amounts
+        bought, followed = self.bought, self.followed
+        u_abandon, u_buy, u_follow = self.u_abandon, self.u_buy, self.u_follow
+        wait_penalty, n = self.wait_penalty, len(bought)
+        user_ids = list(user_risk)
         # NaN is never high risk: the naive system fails silently.
         high_risk = {i: user_risk[i] >= HIGH_RISK_THRESHOLD for i in user_ids}
+        journal: dict[int, list[tuple[str, dict[str, Any]]]] = {i: [] for i in user_ids}
         shown = dict.fromkeys(user_ids, 0)
         filing = list(user_ids)  # users who have not abandoned (yet)
         for s, step in enumerate(FILING_STEPS):
@@ -215,7 +327,7 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
             filing = staying
             if step == "deductions":
                 advised = [i for i in filing if high_risk[i]]
-                records = [_record(i, population, seen_amounts) for i in advised]
+                records = [_record(i, population, self.seen_amounts) for i in advised]
                 naive = [_naive_advice(record) for record in records]
                 answers: list[Any] = (
                     guard.many(
@@ -296,67 +408,7 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
                             {"return_id": i, "step": step, "price": PROTECTION_PRICE},
                         )
                     )
-        still_filing = set(filing)
-        for i in user_ids:
-            for event, fields in journal.pop(i):
-                stream.emit(event, week, **fields)
-            prompts[i] = shown[i]
-            if i not in still_filing:
-                continue
-            filed[i] = True
-            status = FILING_STATUSES[int(population.filing_status[i])]
-            filed_return = {name: float(filed_amounts[name][i]) for name in AMOUNT_FIELDS}
-            result = compute_tax({"filing_status": status, **filed_return})
-            if followed[i]:
-                truthful = {name: float(true_amounts[name][i]) for name in AMOUNT_FIELDS}
-                overpaid += (
-                    result.tax_due - compute_tax({"filing_status": status, **truthful}).tax_due
-                )
-            stream.emit(
-                "filed",
-                week,
-                return_id=i,
-                tax_due=result.tax_due,
-                deduction=result.deduction,
-                protected=bool(bought[i]),
-            )
-
-        # The tax office audits this week's filed returns; reports reach the company later.
-        week_filed = users[filed[users]]
-        if len(week_filed):
-            chance = audit_probability(
-                {k: v[week_filed] for k, v in filed_amounts.items()},
-                population.audit_noise[week_filed],
-            )
-            for j, i in enumerate(week_filed.tolist()):
-                if u_audit[i] >= chance[j]:
-                    continue
-                if not (bought[i] or u_report[i] < REPORT_SHARE_UNPROTECTED):
-                    continue
-                risk_value = float(risk_all[i])
-                pending_labels[week + int(delays[i])].append(
-                    {
-                        "return_id": i,
-                        "filed_t": week,
-                        "risk": risk_value if math.isfinite(risk_value) else None,
-                        "found_issue": bool(followed[i] or u_issue[i] < ISSUE_SHARE),
-                    }
-                )
-        simulation.progress(week + 1, PERIODS, "filing season")
-    emit_labels_until(max(pending_labels, default=0))
-
-    return _model_metrics(risk_all, population, u_audit), _system_metrics(
-        population,
-        filed,
-        bought,
-        followed,
-        prompts,
-        overpaid,
-        risk_all,
-        filed_amounts,
-        u_audit,
-        stream.alerts,
-    )
+        return journal, shown, set(filing)
 
 
 def _record(i: int, population: Any, seen_amounts: Mapping[str, np.ndarray]) -> dict[str, Any]:

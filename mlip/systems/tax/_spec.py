@@ -6,6 +6,8 @@ Kept free of numpy and scikit-learn so that loading :class:`~mlip.systems.tax.Ta
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlip.systems._contract import (
     ALERT_EVENT,
     MONITOR_EXTENSION,
@@ -29,6 +31,8 @@ __all__ = [
     "FILING_STEPS",
     "HIGH_RISK_THRESHOLD",
     "METRIC_DESCRIPTIONS",
+    "naive_advice_guard",
+    "naive_prompt_policy",
 ]
 
 #: The naive system treats a return as high risk when the model's risk is at least this (about
@@ -67,6 +71,19 @@ ADVISABLE_FIELDS: tuple[str, ...] = (
 #: ``change_entry`` asks the user to alter an entry (harmful: every entry is truthful),
 #: ``review_entry`` asks them to double-check it, ``informational`` just explains.
 ADVICE_KINDS: tuple[str, ...] = ("change_entry", "review_entry", "informational")
+
+
+def naive_advice_guard(
+    advice: dict[str, Any], tax_return: dict[str, Any], risk: float
+) -> dict[str, Any]:
+    """The identity guard: show whatever the naive advice service would show."""
+    return advice
+
+
+def naive_prompt_policy(risk: float, prompts_shown: int, step: str) -> bool:
+    """The naive upsell decision: prompt on every screen while the risk is high."""
+    return risk >= HIGH_RISK_THRESHOLD
+
 
 COMPONENTS: tuple[Component, ...] = (
     Component(
@@ -128,6 +145,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "model's risk (NaN when scoring failed); returns the advice to show, or None to show "
         "nothing. Returning the advice unchanged is the naive system.",
         "advice_service",
+        naive=naive_advice_guard,
     ),
     ExtensionPoint(
         "prompt_policy",
@@ -137,6 +155,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Only asked while the user has not bought yet. The naive decision is "
         f"risk >= {HIGH_RISK_THRESHOLD} (HIGH_RISK_THRESHOLD), on every screen.",
         "upsell_service",
+        naive=naive_prompt_policy,
     ),
     MONITOR_EXTENSION,
 )

@@ -108,6 +108,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Sees the model's raw prediction (NaN if the model failed) and the pre-toast readings; "
         "returns the seconds the controller will actually heat.",
         "heating_time_model",
+        naive=lambda predicted_seconds, readings: predicted_seconds,
     ),
     ExtensionPoint(
         "thermal_cutoff",
@@ -117,6 +118,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "chamber_temp_c, surface_temp_c and smoke_ppm (as the sensors read them); returning "
         "True switches the element off now.",
         "controller",
+        naive=lambda state: False,
     ),
     MONITOR_EXTENSION,
 )

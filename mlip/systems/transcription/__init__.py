@@ -111,6 +111,7 @@ class TranscriptionSystem(System):
                 "put it in the customer's transcript or 'review' to queue it for a human. "
                 "Without a guard every word is published.",
                 "transcript_assembly",
+                naive=lambda word: "publish",
             ),
             MONITOR_EXTENSION,
         )
