@@ -290,7 +290,8 @@ def check_naive_extensions_change_nothing(system: System) -> None:
     plain = _run_with_events(system)
     assert _run_with_events(system, extensions=naive) == plain, (
         "with every extension point's naive function plugged in, the run differs from the "
-        "system without extensions"
+        "system without extensions: either a naive function is not naive, or answers are not "
+        "used for their own calls (a batch's answers come in the order of its calls)"
     )
     batching = {name: _Batching(function) for name, function in naive.items()}
     assert _run_with_events(system, extensions=batching) == plain, (
