@@ -110,6 +110,10 @@ def show_command(
     for schema in info.telemetry:
         fields = e(", ".join(f.name for f in schema.fields))
         tel.add(f"[bold]{e(schema.event)}[/]: {e(schema.description)} [dim]({fields})[/]")
+    if info.notes:
+        notes = tree.add("[bold]notes[/]")
+        for note in info.notes:
+            notes.add(e(note))
     console.print(tree)
 
 
@@ -254,6 +258,8 @@ def train_command(
 
 # The transcription service's own command lives in its module; registered here as
 # `mlip systems transcribe`.
+from mlip.cli.transcribe import record as _record  # noqa: E402
 from mlip.cli.transcribe import transcribe as _transcribe  # noqa: E402
 
 app.command("transcribe")(_transcribe)
+app.command("record")(_record)

@@ -79,6 +79,8 @@ class SystemDescription:
     #: The model checkpoint the ML component loads (the shipped one unless one was given).
     checkpoint: str = ""
     shipped_checkpoint: bool = True
+    #: Further facts from :meth:`System.notes` (e.g. the transcription model's vocabulary).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +114,7 @@ class SystemDescription:
                 for c in self.conditions
             ],
             "metrics": dict(self.metrics),
+            "notes": list(self.notes),
             "telemetry": [
                 {
                     "event": s.event,
@@ -176,6 +179,7 @@ def describe_system(*, name: str, checkpoint: Path | None = None) -> SystemDescr
         metrics=tuple(sorted(system.metric_descriptions().items())),
         checkpoint=str(checkpoint if checkpoint is not None else system.checkpoint_path()),
         shipped_checkpoint=checkpoint is None,
+        notes=tuple(system.notes()),
     )
 
 

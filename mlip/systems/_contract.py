@@ -289,6 +289,10 @@ class System(ABC):
         """What each metric :meth:`run` reports means (for ``systems show`` and the docs)."""
         return {}
 
+    def notes(self) -> tuple[str, ...]:
+        """Further things a user of the system should know (``systems show`` lists them)."""
+        return ()
+
     @abstractmethod
     def checkpoint_path(self) -> Path:
         """Where the committed model checkpoint lives."""

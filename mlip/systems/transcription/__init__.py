@@ -6,6 +6,11 @@ component) with a confidence and alternatives, a publish guard decides which wor
 review queue, and the customer edits the transcript, with low-confidence words highlighted. The
 simulated world (speech synthesised with espeak-ng, rooms, drift) comes from this package too.
 
+Public API besides the system: :func:`transcribe` (one recording through the service, the same
+function the simulation uses for every upload, with its one billing rule), :data:`VOCABULARY`
+(the words the model knows: anything else comes back as ``<unk>``) and :func:`speak` (a sample
+recording of words, spoken one at a time with pauses, which is how the service wants them).
+
 This module stays light: numpy, torch and scipy load inside the methods that need them.
 """
 
@@ -28,8 +33,36 @@ from mlip.systems._contract import (
     TrainReport,
     event_schema,
 )
+from mlip.systems.transcription._intake import encode_wav
+from mlip.systems.transcription._sample import DEFAULT_VOICE, PAUSE_S, speak
+from mlip.systems.transcription._speech import SAMPLE_RATE
+from mlip.systems.transcription._transcribe import (
+    LOW_CONFIDENCE,
+    MAX_FILE_BYTES,
+    PRICE_PER_MINUTE,
+    Transcript,
+    TranscriptWord,
+    billed_minutes,
+    transcribe,
+)
+from mlip.systems.transcription._vocabulary import VOCABULARY
 
-__all__ = ["TranscriptionSystem"]
+__all__ = [
+    "DEFAULT_VOICE",
+    "LOW_CONFIDENCE",
+    "MAX_FILE_BYTES",
+    "PAUSE_S",
+    "PRICE_PER_MINUTE",
+    "SAMPLE_RATE",
+    "VOCABULARY",
+    "Transcript",
+    "TranscriptWord",
+    "TranscriptionSystem",
+    "billed_minutes",
+    "encode_wav",
+    "speak",
+    "transcribe",
+]
 
 _CHECKPOINT = Path(__file__).with_name("speech_model.pt")
 
@@ -88,7 +121,11 @@ class TranscriptionSystem(System):
                 ("corrected words",),
             ),
             Component(
-                "billing", plain, "Charges per started minute of audio.", ("audio",), ("invoice",)
+                "billing",
+                plain,
+                "Charges per started minute of audio with speech in it (silence is free).",
+                ("audio",),
+                ("invoice",),
             ),
             Component(
                 "editor",
@@ -219,6 +256,18 @@ class TranscriptionSystem(System):
                 ("none", "gradual", "sudden"),
                 "Over the run (or at its middle): new voices, new words, noisier rooms.",
             ),
+        )
+
+    def notes(self) -> tuple[str, ...]:
+        """The vocabulary, and how to speak to the service."""
+        return (
+            f"vocabulary ({len(VOCABULARY)} words; any other word comes back as <unk>): "
+            + " ".join(VOCABULARY),
+            "speak one word at a time with a clear pause between words: segmentation cuts the "
+            'audio at pauses. `mlip systems record "seven toaster refund" -o memo.wav` makes '
+            "a sample recording; `mlip systems transcribe memo.wav` transcribes it.",
+            "billing: every started minute of a recording with speech in it; a recording with "
+            "no speech found is not billed.",
         )
 
     def checkpoint_path(self) -> Path:

@@ -19,8 +19,7 @@ from mlip.errors import InputError, UsageError
 from mlip.systems._contract import Extension, Simulation, TelemetryStream
 from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
-from mlip.systems.transcription._features import segment_words
-from mlip.systems.transcription._intake import encode_wav, read_wav
+from mlip.systems.transcription._transcribe import LOW_CONFIDENCE, PRICE_PER_MINUTE, transcribe
 from mlip.systems.transcription._vocabulary import NEW_VOICES, NEW_WORDS, VOCABULARY, voices_for
 
 if TYPE_CHECKING:
@@ -28,11 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LATENCY_BUDGET_S", "LOW_CONFIDENCE", "align", "simulate", "word_error_count"]
 
-#: Words below this confidence are highlighted in the editor (and count as low-confidence).
-LOW_CONFIDENCE = 0.7
 #: Seconds the service may take per upload before the customer's transcript is late.
 LATENCY_BUDGET_S = 30.0
-PRICE_PER_MINUTE = 0.25  # what customers pay per started minute of audio (USD)
 COMPUTE_COST_PER_MINUTE = 0.01  # cloud cost of running the model per audio minute (USD)
 REVIEW_COST_PER_WORD = 0.04  # a professional reviewer's time per queued word (USD)
 REVIEWER_MISS_RATE = 0.03  # reviewers are good, not perfect
@@ -202,30 +198,23 @@ def _serve_upload(
     """One upload through intake, segmentation, model, guard, review, billing and editing."""
     tally.uploads += 1
     try:
-        intake = read_wav(encode_wav(audio))
+        transcript = transcribe(audio, model=model)
     except InputError as error:
         stream.emit("intake_rejected", index, upload=index, reason=str(error))
         return
-    minutes = intake.duration_s / 60
-    billed = math.ceil(minutes)
+    minutes = transcript.duration_s / 60
+    billed = transcript.billed_minutes
     tally.audio_minutes += minutes
     tally.billed_minutes += billed
-    stream.emit("upload", index, upload=index, duration_s=round(intake.duration_s, 3))
-    spans = segment_words(intake.audio)
+    stream.emit("upload", index, upload=index, duration_s=round(transcript.duration_s, 3))
+    spans = transcript.segments
     stream.emit("segmented", index, upload=index, segments=len(spans))
     tally.segmentation_misses += len(spans) != len(reference)
-    guesses: tuple[Any, ...] = ()
-    seconds = 0.0
-    try:
-        recognition = model.recognize([intake.audio[a:b] for a, b in spans])
-        guesses = tuple(recognition.words)
-        seconds = _finite(recognition.seconds) or 0.0
-        if len(guesses) != len(spans):
-            raise ValueError(f"model returned {len(guesses)} words for {len(spans)} segments")
-    except Exception as error:  # the call site must survive any model failure
+    guesses = transcript.words
+    seconds = transcript.model_seconds
+    if transcript.model_error is not None:
         tally.model_failures += 1
-        guesses = ()
-        stream.emit("model_error", index, upload=index, error=f"{type(error).__name__}: {error}")
+        stream.emit("model_error", index, upload=index, error=transcript.model_error)
     if seconds > LATENCY_BUDGET_S:
         tally.late += 1
         stream.emit("deadline_missed", index, upload=index, seconds=round(seconds, 3))
@@ -238,11 +227,11 @@ def _serve_upload(
     review_draws = people_rng.random(len(guesses))
     editor_draws = people_rng.random(len(guesses))
     reviewed_here = 0
-    words = [
+    words: list[dict[str, Any]] = [
         {
             "text": str(guess.text),
             "confidence": guess.confidence,
-            "alternatives": [[str(t), p] for t, p in guess.alternatives],
+            "alternatives": [[t, p] for t, p in guess.alternatives],
             "position": position,
             "duration_s": round((spans[position][1] - spans[position][0]) / 16_000, 3),
             "upload": index,
