@@ -153,9 +153,21 @@ def system_page(name: str) -> SystemPage:
             parts.append(
                 table(
                     ["field", "type", "meaning"],
-                    ([code(f.name), code(f.type), cell(f.description)] for f in schema.fields),
+                    (
+                        [
+                            code(f.name),
+                            code(f.type) + (" (time, on the clock of `t`)" if f.time else ""),
+                            cell(f.description),
+                        ]
+                        for f in schema.fields
+                    ),
                 )
             )
+    notes = system.notes()
+    if notes:
+        parts.append("## Good to know\n")
+        parts += [f"- {cell(note).replace('<', '&lt;')}" for note in notes]
+        parts.append("")
     markdown = "\n".join(parts)
     svg = architecture_svg(system.title, components)
     return SystemPage(name, system.title, markdown, svg, time.perf_counter() - started)

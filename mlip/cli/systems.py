@@ -155,11 +155,20 @@ def run_command(
         Path | None, typer.Option("--telemetry", help="Write every event to this JSON-lines file.")
     ] = None,
     checkpoint: CheckpointOption = None,
+    fault: Annotated[
+        str | None,
+        typer.Option(
+            "--fault",
+            help="Replace the model by a misbehaving one: nan, inf, negative, huge, constant, "
+            "exception or slow.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Simulate a system and report model quality next to system quality.
 
     Example: mlip systems run toaster --n 10000 --seed 1 --telemetry toaster.jsonl
+    Example: mlip systems run toaster --n 2000 --fault nan
     """
     from mlip.services.systems import run_system
 
@@ -172,6 +181,7 @@ def run_command(
             conditions=conditions,
             telemetry_path=telemetry,
             checkpoint=checkpoint,
+            fault=fault,
         )
         data = result.to_dict()
         if checkpoint is not None:
@@ -191,6 +201,7 @@ def run_command(
             conditions=conditions,
             telemetry_path=telemetry,
             checkpoint=checkpoint,
+            fault=fault,
             progress=report,
         )
     _render_run(result)
