@@ -36,14 +36,14 @@ __all__ = [
 ]
 
 BOX_FONT_SIZE = 13
-LABEL_FONT_SIZE = 12
-LINE_HEIGHT = 15
+LABEL_FONT_SIZE = 13
+LINE_HEIGHT = 16
 BOX_HEIGHT = 36
 BOX_PADDING = 9
 LABEL_PADDING = 3
 LABEL_CHARS = 24  # wrap edge labels at this many characters per line
-MARGIN = 8
-LEGEND_HEIGHT = 42
+MARGIN = 4
+LEGEND_ROW = 20  # the legend's rows: box colours, then the dashed arrow if there is one
 FILL = {ComponentKind.ML: "#f6bd8a", ComponentKind.NON_ML: "#bfe0e6"}
 STROKE = {ComponentKind.ML: "#c15a0e", ComponentKind.NON_ML: "#2b7a8c"}
 EDGE_COLOUR = "#444"
@@ -192,7 +192,7 @@ def architecture_layout(components: Sequence[Component]) -> Layout:
     groups = _groups(data_flow(components))
     graph = pygraphviz.AGraph(directed=True, strict=False)
     graph.graph_attr.update(
-        rankdir="TB", nodesep="0.15", ranksep="0.22", splines="spline", margin="0", pad="0"
+        rankdir="TB", nodesep="0.12", ranksep="0.22", splines="spline", margin="0", pad="0"
     )
     graph.node_attr.update(shape="box", fixedsize="true", label="")
     graph.edge_attr.update(dir="none")
@@ -221,7 +221,8 @@ def architecture_layout(components: Sequence[Component]) -> Layout:
     graph.layout(prog="dot")
 
     left, bottom, right, top = (float(v) for v in graph.graph_attr["bb"].split(","))
-    x0, y0 = MARGIN - left, MARGIN + LEGEND_HEIGHT + top  # svg = (x + x0, y0 - y)
+    legend_height = LEGEND_ROW * (2 if any(group[0].feedback for group in groups) else 1) + 4
+    x0, y0 = MARGIN - left, MARGIN + legend_height + top  # svg = (x + x0, y0 - y)
 
     def svg(point: tuple[float, float]) -> tuple[float, float]:
         return round(point[0] + x0, 1), round(y0 - point[1], 1)
@@ -254,7 +255,7 @@ def architecture_layout(components: Sequence[Component]) -> Layout:
         drawn.append(FlowDrawing(group, _label_lines(group[0].data), box_of(label), feed, arrows))
     return Layout(
         width=round(right - left + 2 * MARGIN, 1),
-        height=round(top - bottom + 2 * MARGIN + LEGEND_HEIGHT, 1),
+        height=round(top - bottom + 2 * MARGIN + legend_height, 1),
         components=tuple(ComponentDrawing(c, box_of(c.name)) for c in components),
         flows=tuple(drawn),
     )
@@ -292,7 +293,7 @@ def architecture_svg(title: str, components: Sequence[Component]) -> str:
         )
         x += 21 + round(text_width(text, LABEL_FONT_SIZE)) + 14
     if any(flow.feedback for flow in layout.flows):
-        y = MARGIN + 24
+        y = MARGIN + LEGEND_ROW + 6
         parts.append(
             f'<path d="M{MARGIN},{y} h24" stroke="{EDGE_COLOUR}" stroke-width="1.4" '
             'stroke-dasharray="5,3" marker-end="url(#arrow)"/>'
