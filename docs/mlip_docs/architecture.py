@@ -155,7 +155,8 @@ class Layout:
 
 
 def _label_lines(data: Sequence[str]) -> tuple[str, ...]:
-    return tuple(textwrap.wrap(", ".join(data), LABEL_CHARS, break_on_hyphens=False))
+    text = ", ".join(data)
+    return tuple(textwrap.wrap(text, LABEL_CHARS, break_long_words=False, break_on_hyphens=False))
 
 
 def _label_size(lines: Sequence[str]) -> tuple[float, float]:
@@ -187,9 +188,17 @@ def architecture_layout(components: Sequence[Component]) -> Layout:
     keeps labels clear of boxes and of each other and routes lines around both. A feedback
     group is laid out pointing down, so the ranks stay free of loops, and drawn pointing up.
     """
-    import pygraphviz
+    try:
+        import pygraphviz
+    except ImportError:  # the docs tooling is in the dev extra, not in the student package
+        raise RuntimeError(
+            "drawing architecture diagrams needs pygraphviz: pip install -e '.[dev]'"
+        ) from None
 
     groups = _groups(data_flow(components))
+    prefix = "label "  # label nodes get names no component has
+    while any(component.name.startswith(prefix) for component in components):
+        prefix = "_" + prefix
     graph = pygraphviz.AGraph(directed=True, strict=False)
     graph.graph_attr.update(
         rankdir="TB", nodesep="0.12", ranksep="0.22", splines="spline", margin="0", pad="0"
@@ -207,7 +216,7 @@ def architecture_layout(components: Sequence[Component]) -> Layout:
     for component in components:
         add_node(component.name, _box_width(component.name), BOX_HEIGHT)
     for index, group in enumerate(groups):
-        label = f"label {index}"  # no component name has a space
+        label = f"{prefix}{index}"
         add_node(label, *_label_size(_label_lines(group[0].data)))
         source = group[0].source
         if group[0].feedback:
@@ -240,7 +249,7 @@ def architecture_layout(components: Sequence[Component]) -> Layout:
 
     drawn = []
     for index, group in enumerate(groups):
-        label, source, up = f"label {index}", group[0].source, group[0].feedback
+        label, source, up = f"{prefix}{index}", group[0].source, group[0].feedback
         feed = (
             path(label, source, "feed", upward=True)
             if up

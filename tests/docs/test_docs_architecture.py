@@ -34,10 +34,20 @@ LOOP = (
     Component("controller", NON_ML, "heats", consumes=("seconds",), produces=("heat",)),
     Component("logger", NON_ML, "keeps a record", consumes=("heat", "seconds")),
 )
+#: Names a course might pick: spaces, markup characters, a name like our label nodes', an item
+#: too long to wrap, one producer feeding four consumers, two producers of one item.
+ODD = (
+    Component("label 0", NON_ML, "a clash", produces=("a_very_long_item_name_that_cannot_wrap",)),
+    Component("R&D <lab>", ML, "odd name", consumes=("a_very_long_item_name_that_cannot_wrap",),
+              produces=("x & y",)),
+    *(Component(f"c{i}", NON_ML, "reads", consumes=("x & y",), produces=("z",)) for i in range(4)),
+    Component("sink", NON_ML, "reads one z", consumes=("z",), sources={"z": "c2"}),
+)  # fmt: skip
 EXAMPLES = {
     name: (get_system(name).title, get_system(name).components()) for name in system_names()
 }
 EXAMPLES["loop"] = ("loop", LOOP)
+EXAMPLES["odd"] = ("odd", ODD)
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ class Line:
 @dataclass(frozen=True)
 class Drawing:
     width: float
-    boxes: dict[str, Rect]  # components by name, labels as "label N"
+    boxes: dict[str, Rect]  # components by name, labels as "\0label N" (no component name)
     texts: list[tuple[str, Rect, float]]  # (owner box name or "legend", text box, font size)
     lines: list[Line]
     flows: set[tuple[str, str, str, bool]]  # (source, target, label text, dashed group)
@@ -149,7 +159,7 @@ def _drawing(name: str) -> Drawing:
             texts.append((owner, _text_box(text), float(text.get("font-size", "0"))))
     lines, flows = [], set()
     for index, group in enumerate(g for g in root.iter(f"{SVG}g") if g.get("class") == "flow"):
-        label = f"label {index}"
+        label = f"\0label {index}"
         boxes[label] = _rect(group.find(f"{SVG}rect[@class='label']"))  # type: ignore[arg-type]
         words = []
         for text in group.iter(f"{SVG}text"):
