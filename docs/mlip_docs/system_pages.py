@@ -59,6 +59,12 @@ def _metric_rows(healthy: RunResult, faulty: RunResult) -> list[list[str]]:
     return rows
 
 
+def _consumed(component: Component, item: str) -> str:
+    """An item a component consumes, with the producer it reads it from when it names one."""
+    source = component.sources.get(item)
+    return code(item) + (f" (from {cell(source)})" if source else "")
+
+
 def _architecture_intro(components: Sequence[Component]) -> str:
     """What the diagram shows; it speaks of feedback loops only when the system has one."""
     text = (
@@ -103,7 +109,7 @@ def system_page(name: str) -> SystemPage:
                     f"**{cell(c.name)}**",
                     "ML" if c.kind.value == "ml" else "non-ML",
                     cell(c.description),
-                    ", ".join(code(item) for item in c.consumes) or "—",
+                    ", ".join(_consumed(c, item) for item in c.consumes) or "—",
                     ", ".join(code(item) for item in c.produces) or "—",
                 ]
                 for c in components

@@ -16,7 +16,7 @@ from itertools import combinations
 
 import pytest
 from mlip_docs.architecture import architecture_svg
-from mlip_docs.system_pages import _architecture_intro
+from mlip_docs.system_pages import _architecture_intro, _consumed
 
 from mlip.systems import Component, ComponentKind, data_flow, get_system, system_names
 
@@ -250,6 +250,14 @@ def test_the_page_speaks_of_feedback_loops_only_where_the_diagram_has_one(name: 
     assert ("Dashed arrows close a feedback loop" in intro) == bool(loops)
     for flow in loops:
         assert f"`{flow.source}` → `{flow.target}`" in intro
+
+
+def test_the_components_table_says_where_a_consumer_reads_a_shared_item() -> None:
+    components = {c.name: c for c in get_system("toaster").components()}
+    assert _consumed(components["controller"], "chamber_temp_c") == (
+        "`chamber_temp_c` (from thermal_sensor)"
+    )
+    assert _consumed(components["controller"], "cancel") == "`cancel`"
 
 
 def test_toaster_draws_the_safety_path_and_no_sensor_arrow_into_the_model() -> None:
