@@ -30,6 +30,7 @@ from mlip.systems._contract import (
     TrainReport,
     event_schema,
 )
+from mlip.systems._dataflow import DataFlow, data_flow
 
 __all__ = [
     "ALERT_EVENT",
@@ -39,6 +40,7 @@ __all__ = [
     "Component",
     "ComponentKind",
     "Condition",
+    "DataFlow",
     "EventField",
     "EventSchema",
     "Extension",
@@ -50,6 +52,7 @@ __all__ = [
     "TelemetrySink",
     "TelemetryStream",
     "TrainReport",
+    "data_flow",
     "event_schema",
     "get_system",
     "system_names",
