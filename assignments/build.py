@@ -43,6 +43,10 @@ TEMPLATES = SOURCES / "_templates"
 RELEASE = ROOT / "mlip" / "assignments" / "release"
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs"))  # mlip_docs: the architecture diagram, safe tables
+
+from mlip_docs._markdown import cell as table_text  # noqa: E402
+from mlip_docs._markdown import code as table_code  # noqa: E402
 
 from mlip.assignments import ASSIGNMENTS, Assignment  # noqa: E402
 from mlip.assignments._points import notebook_points  # noqa: E402
@@ -62,25 +66,63 @@ class TemplateError(Exception):
     """A template that cannot become a notebook (unknown variable, bad cell option...)."""
 
 
+#: A markdown cell showing ``![...](attachment:NAME)`` gets the attachment NAME (an SVG).
+ARCHITECTURE_ATTACHMENT = "architecture.svg"
+
+
 def _architecture(system_name: str) -> str:
+    """The system's diagram (a cell attachment), components and extension points, vocabulary."""
+    from mlip_docs.vocabulary import vocabulary_markdown
+
     from mlip.systems import get_system
 
     system = get_system(system_name)
+    diagram = f"![Architecture of the {system.title}](attachment:{ARCHITECTURE_ATTACHMENT})"
     rows = ["| component | kind | what it does |", "| --- | --- | --- |"]
     for component in system.components():
         kind = "**ML**" if component.kind.value == "ml" else "non-ML"
-        rows.append(f"| `{component.name}` | {kind} | {component.description} |")
+        rows.append(
+            f"| {table_code(component.name)} | {kind} | {table_text(component.description)} |"
+        )
     points = ["| extension point | kind | signature |", "| --- | --- | --- |"]
     for point in system.extension_points():
-        points.append(f"| `{point.name}` | {point.kind} | `{point.signature}` |")
-    return "\n".join(rows) + "\n\nExtension points:\n\n" + "\n".join(points)
+        points.append(
+            f"| {table_code(point.name)} | {table_text(point.kind)} | "
+            f"{table_code(point.signature)} |"
+        )
+    text = diagram + "\n\n" + "\n".join(rows) + "\n\nExtension points:\n\n" + "\n".join(points)
+    vocabulary = vocabulary_markdown(system_name)
+    return text + ("\n\n" + vocabulary.strip() if vocabulary else "")
+
+
+def _attachments(system_name: str) -> dict[str, dict[str, str]]:
+    """Cell attachments the templates may show, base64 as nbformat stores them."""
+    import base64
+
+    from mlip_docs.architecture import architecture_svg
+
+    from mlip.systems import get_system
+
+    system = get_system(system_name)
+    svg = architecture_svg(system.title, system.components())
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return {ARCHITECTURE_ATTACHMENT: {"image/svg+xml": encoded}}
+
+
+def _extensions(assignment: Assignment) -> str:
+    """``{"name": name, ...}``: the assignment's functions that plug into the system."""
+    from mlip.systems import get_system
+
+    points = {point.name for point in get_system(assignment.system).extension_points()}
+    names = [task.extension for task in assignment.tasks if task.extension in points]
+    return "{" + ", ".join(f'"{name}": {name}' for name in names) + "}"
 
 
 def _variables(assignment: Assignment) -> dict[str, Any]:
     chapter = assignment.chapter
     tasks = "\n".join(f"- `{task.signature}`: {task.goal}." for task in assignment.tasks)
     checks = "\n".join(
-        f"| `{check.name}` | {check.points:g} | {check.summary} | "
+        f"| {table_code(check.name)} | {check.points:g} | {table_text(check.summary)} | "
         f"{'public (`mlip check`)' if check.public else 'hidden (autograder)'} |"
         for check in assignment.checks
     )
@@ -95,6 +137,7 @@ def _variables(assignment: Assignment) -> dict[str, Any]:
         "architecture": _architecture(assignment.system),
         "tasks": tasks,
         "checks": assignment.checks,
+        "extensions": _extensions(assignment),
         "checks_table": "| check | points | what it asks | run by |\n| --- | --- | --- | --- |\n"
         + checks,
     }
@@ -175,6 +218,15 @@ def render_source(assignment: Assignment) -> dict[str, Any]:
     draft = notebook_cells(render_template(name, {**variables, "points": ""}))
     points = notebook_points({"cells": draft}).describe()
     cells = notebook_cells(render_template(name, {**variables, "points": points}))
+    attachments = _attachments(assignment.system)
+    for cell in cells:
+        shown = {
+            key: value
+            for key, value in attachments.items()
+            if f"attachment:{key}" in cell["source"]
+        }
+        if shown and cell["cell_type"] == "markdown":
+            cell["attachments"] = shown
     return {"cells": cells, "metadata": NBFORMAT_METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 
