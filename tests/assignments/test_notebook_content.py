@@ -100,7 +100,9 @@ def test_every_kit_name_a_notebook_mentions_is_imported(assignment_id: str) -> N
 @pytest.mark.parametrize("assignment_id", IDS)
 def test_every_import_line_of_a_notebook_works_as_written(assignment_id: str) -> None:
     for tree in code_trees(release_notebook(assignment_id)):
-        imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+        imports: list[ast.stmt] = [
+            node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
+        ]
         code = compile(ast.Module(body=imports, type_ignores=[]), assignment_id, "exec")
         exec(code, {})  # raises ImportError for a name that is not where the notebook says
 
