@@ -16,6 +16,9 @@ report every finished step when it has to stop the child:
   ``{"kind": "test", "result": {...}}`` per test cell, ``{"kind": "check", "status": ...,
   "cpu_seconds": ..., "result": {...}}`` per public check, and ``{"kind": "done"}`` last.
 
+Cells run with :class:`mlip.notebooks.CellRunner`, the runner the autograder's jail uses too:
+IPython magics work, shell commands are skipped with a message, in both places alike.
+
 Like nbgrader's autograder, a failing cell does not stop the run: the cells after it and every
 check still run, so a student sees which checks pass despite one broken cell.
 
