@@ -14,11 +14,14 @@ def system_vocabulary(system_name: str) -> tuple[str, ...] | None:
     """The closed vocabulary of ``system_name``'s model, or None when it has none."""
     if system_name != "transcription":
         return None
-    try:
-        from mlip.systems.transcription import VOCABULARY  # type: ignore[attr-defined]
-    except ImportError:  # not public yet: the private constant is the same list
-        from mlip.systems.transcription._vocabulary import VOCABULARY
-    return tuple(str(word) for word in VOCABULARY)
+    import importlib
+
+    public = importlib.import_module("mlip.systems.transcription")
+    # not public yet (issue 14): the private constant is the same list
+    vocabulary = getattr(public, "VOCABULARY", None)
+    if vocabulary is None:
+        vocabulary = importlib.import_module("mlip.systems.transcription._vocabulary").VOCABULARY
+    return tuple(str(word) for word in vocabulary)
 
 
 def vocabulary_markdown(system_name: str) -> str:
