@@ -6,17 +6,21 @@ Usage (from the repository root)::
     python assignments/build.py --check   # exit 1 if any committed file is stale
     python assignments/build.py --topic guards [--check]   # one topic only
 
-Authoring: a topic template (``assignments/_templates/<topic>.cells``) holds the parts every
-system shares; a per-assignment part (``assignments/_templates/<id>.cells``) holds the system's
-context, tasks, solutions and unit tests. Both use a small cell format:
+Authoring (``docs/authoring-notebooks.md`` has the details): notebook sources are jupytext
+*percent* files rendered by jinja2, so they read, diff and lint like Python:
 
-- ``#%% markdown`` / ``#%% code`` starts a cell; options after it: ``id=NAME`` (nbgrader
-  grade_id), ``locked`` (read-only), ``solution`` (student writes it), ``test`` (graded, locked
-  autograder test), ``answer`` (graded free-text answer), ``points=N``;
-- ``#%% include NAME`` inserts the cells of section ``NAME`` of the per-assignment part;
-- ``#%% system-checks`` expands to one graded cell per check of the catalogue;
-- ``#%%% NAME`` starts a section in a per-assignment part; ``{{NAME}}`` substitutes a section's
-  text or a catalogue value (``id``, ``title``, ``system``, ``chapter_*``, ``architecture``...).
+- ``assignments/_templates/<topic>.py.j2`` holds what every system shares and declares
+  ``{% block NAME %}`` slots; ``assignments/_templates/<id>.py.j2`` starts with
+  ``{% extends "<topic>.py.j2" %}`` and fills the slots (context, tasks, solutions, tests);
+- ``# %%`` starts a code cell, ``# %% [markdown]`` a Markdown cell (its text in triple quotes);
+  options on that line: ``id="NAME"`` (nbgrader grade_id), ``locked=true``, ``solution=true``,
+  ``test=true`` (graded, locked autograder test), ``answer=true`` (graded free-text answer),
+  ``points=N``;
+- ``{% include "_system_checks.py.j2" %}`` expands to one graded cell per catalogue check;
+- ``{{ NAME }}`` is a catalogue value (``id``, ``title``, ``system``, ``chapter_*``,
+  ``architecture``, ``tasks``, ``checks_table``, ``points``...). Undefined names fail the build
+  (``StrictUndefined``); a literal ``{{`` in code is written ``{{ "{{" }}`` or inside
+  ``{% raw %}``.
 
 Release copies are made by nbgrader's own ``GenerateAssignment`` converter (solutions cleared,
 cells locked, checksums computed), so a course's ``nbgrader generate_assignment`` gives the same.
@@ -27,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -40,52 +43,90 @@ TEMPLATES = SOURCES / "_templates"
 RELEASE = ROOT / "mlip" / "assignments" / "release"
 
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs"))  # mlip_docs: the architecture diagram, safe tables
+
+from mlip_docs._markdown import cell as table_text  # noqa: E402
+from mlip_docs._markdown import code as table_code  # noqa: E402
 
 from mlip.assignments import ASSIGNMENTS, Assignment  # noqa: E402
 from mlip.assignments._points import notebook_points  # noqa: E402
 
-CELL_MARK = "#%% "
-SECTION_MARK = "#%%% "
+TEMPLATE_SUFFIX = ".py.j2"
+#: Cell options a template states in its ``# %%`` line, turned into nbgrader metadata.
+CELL_FLAGS = ("locked", "solution", "test", "answer")
+#: Layout notes jupytext keeps for a round trip (blank lines, quoting): not cell options.
+JUPYTEXT_KEYS = frozenset({"cell_marker", "lines_to_next_cell", "lines_to_end_of_cell_marker"})
 NBFORMAT_METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
 }
 
 
-def _sections(text: str) -> dict[str, str]:
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        if line.startswith(SECTION_MARK):
-            current = sections.setdefault(line[len(SECTION_MARK) :].strip(), [])
-        elif current is not None:
-            current.append(line)
-    return {name: "\n".join(lines).strip("\n") for name, lines in sections.items()}
+class TemplateError(Exception):
+    """A template that cannot become a notebook (unknown variable, bad cell option...)."""
+
+
+#: A markdown cell showing ``![...](attachment:NAME)`` gets the attachment NAME (an SVG).
+ARCHITECTURE_ATTACHMENT = "architecture.svg"
 
 
 def _architecture(system_name: str) -> str:
+    """The system's diagram (a cell attachment), components and extension points, vocabulary."""
+    from mlip_docs.vocabulary import vocabulary_markdown
+
     from mlip.systems import get_system
 
     system = get_system(system_name)
+    diagram = f"![Architecture of the {system.title}](attachment:{ARCHITECTURE_ATTACHMENT})"
     rows = ["| component | kind | what it does |", "| --- | --- | --- |"]
     for component in system.components():
         kind = "**ML**" if component.kind.value == "ml" else "non-ML"
-        rows.append(f"| `{component.name}` | {kind} | {component.description} |")
+        rows.append(
+            f"| {table_code(component.name)} | {kind} | {table_text(component.description)} |"
+        )
     points = ["| extension point | kind | signature |", "| --- | --- | --- |"]
     for point in system.extension_points():
-        points.append(f"| `{point.name}` | {point.kind} | `{point.signature}` |")
-    return "\n".join(rows) + "\n\nExtension points:\n\n" + "\n".join(points)
+        points.append(
+            f"| {table_code(point.name)} | {table_text(point.kind)} | "
+            f"{table_code(point.signature)} |"
+        )
+    text = diagram + "\n\n" + "\n".join(rows) + "\n\nExtension points:\n\n" + "\n".join(points)
+    vocabulary = vocabulary_markdown(system_name)
+    return text + ("\n\n" + vocabulary.strip() if vocabulary else "")
 
 
-def _variables(assignment: Assignment, sections: dict[str, str]) -> dict[str, str]:
+def _attachments(system_name: str) -> dict[str, dict[str, str]]:
+    """Cell attachments the templates may show, base64 as nbformat stores them."""
+    import base64
+
+    from mlip_docs.architecture import architecture_svg
+
+    from mlip.systems import get_system
+
+    system = get_system(system_name)
+    svg = architecture_svg(system.title, system.components())
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return {ARCHITECTURE_ATTACHMENT: {"image/svg+xml": encoded}}
+
+
+def _extensions(assignment: Assignment) -> str:
+    """``{"name": name, ...}``: the assignment's functions that plug into the system."""
+    from mlip.systems import get_system
+
+    points = {point.name for point in get_system(assignment.system).extension_points()}
+    names = [task.extension for task in assignment.tasks if task.extension in points]
+    return "{" + ", ".join(f'"{name}": {name}' for name in names) + "}"
+
+
+def _variables(assignment: Assignment) -> dict[str, Any]:
     chapter = assignment.chapter
     tasks = "\n".join(f"- `{task.signature}`: {task.goal}." for task in assignment.tasks)
     checks = "\n".join(
-        f"| `{check.name}` | {check.points:g} | {check.summary} | "
+        f"| {table_code(check.name)} | {check.points:g} | {table_text(check.summary)} | "
         f"{'public (`mlip check`)' if check.public else 'hidden (autograder)'} |"
         for check in assignment.checks
     )
-    values = {
+    return {
         "id": assignment.id,
         "title": assignment.title,
         "system": assignment.system,
@@ -95,111 +136,97 @@ def _variables(assignment: Assignment, sections: dict[str, str]) -> dict[str, st
         "chapter_url": chapter.url,
         "architecture": _architecture(assignment.system),
         "tasks": tasks,
+        "checks": assignment.checks,
+        "extensions": _extensions(assignment),
         "checks_table": "| check | points | what it asks | run by |\n| --- | --- | --- | --- |\n"
         + checks,
     }
-    return {**sections, **values}
 
 
-def _substitute(text: str, variables: dict[str, str]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in variables:
-            raise KeyError(f"template uses {{{{{name}}}}} but nothing defines it")
-        return variables[name]
+def _environment(root: Path) -> Any:
+    import jinja2
 
-    for _ in range(3):  # sections may use catalogue values themselves
-        text = re.sub(r"\{\{([a-z_]+)\}\}", replace, text)
-    return text
-
-
-def _check_cells(assignment: Assignment) -> list[str]:
-    lines: list[str] = []
-    for check in assignment.checks:
-        helper = "system_check" if check.public else "hidden_check"
-        lines += [
-            f"#%% code id=check-{check.name} test points={check.points:g}",
-            f"# {check.summary}",
-            f'{helper}("{assignment.id}", "{check.name}")',
-        ]
-    return lines
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root),
+        undefined=jinja2.StrictUndefined,  # a misspelt variable fails the build
+        trim_blocks=True,  # a block tag on its own line leaves no blank line
+        keep_trailing_newline=True,
+        autoescape=False,  # the output is Python and Markdown, not HTML
+    )
 
 
-def _expand(template: str, sections: dict[str, str], assignment: Assignment) -> list[str]:
-    lines: list[str] = []
-    for line in template.splitlines():
-        if line.startswith("#%% include "):
-            name = line[len("#%% include ") :].strip()
-            if name not in sections:
-                raise KeyError(f"template includes section {name!r}, missing for {assignment.id}")
-            lines += _expand(sections[name], sections, assignment)
-        elif line.strip() == "#%% system-checks":
-            lines += _check_cells(assignment)
-        else:
-            lines.append(line)
-    return lines
+def render_template(name: str, variables: dict[str, Any], *, root: Path = TEMPLATES) -> str:
+    """The jupytext text of template ``name``; :class:`TemplateError` names what is wrong."""
+    import jinja2
+
+    try:
+        return str(_environment(root).get_template(name).render(**variables))
+    except jinja2.TemplateError as error:
+        where = ""
+        if isinstance(error, jinja2.TemplateSyntaxError):
+            where = f"{error.filename}:{error.lineno}: "
+        raise TemplateError(f"{name}: {where}{error}") from error
 
 
-def _metadata(options: dict[str, str], flags: set[str]) -> dict[str, Any]:
-    if not flags & {"locked", "solution", "test", "answer"}:
-        return {}
-    grade = bool(flags & {"test", "answer"})
-    meta: dict[str, Any] = {
-        "grade": grade,
-        "grade_id": options["id"],
-        "locked": bool(flags & {"locked", "test"}),
-        "schema_version": 3,
-        "solution": bool(flags & {"solution", "answer"}),
-    }
-    if grade:
-        meta["points"] = float(options.get("points", "1"))
-    return {"nbgrader": meta}
-
-
-def _cells(lines: list[str]) -> list[dict[str, Any]]:
-    cells: list[dict[str, Any]] = []
-    header: list[str] | None = None
-    body: list[str] = []
-
-    def flush() -> None:
-        if header is None:
-            return
-        kind, *rest = header
-        options = dict(item.split("=", 1) for item in rest if "=" in item)
-        flags = {item for item in rest if "=" not in item}
-        source = "\n".join(body).strip("\n")
-        cell_id = options.get("id", f"cell-{len(cells) + 1}")
-        cell: dict[str, Any] = {
-            "cell_type": kind,
-            "id": cell_id,
-            "metadata": _metadata(options, flags),
-            "source": source,
+def _nbgrader_cell(cell: Any, number: int) -> dict[str, Any]:
+    """One jupytext cell as nbgrader source JSON: its ``# %%`` options become metadata."""
+    options = {key: value for key, value in cell.metadata.items() if key not in JUPYTEXT_KEYS}
+    grade_id = options.pop("id", None)
+    flags = {flag for flag in CELL_FLAGS if options.pop(flag, False)}
+    points = options.pop("points", None)
+    if options:
+        raise TemplateError(f"cell {grade_id or number}: unknown option(s) {sorted(options)}")
+    metadata: dict[str, Any] = {}
+    if flags:
+        if grade_id is None:
+            raise TemplateError(f"cell {number}: {sorted(flags)} needs an id")
+        grade = bool(flags & {"test", "answer"})
+        nbgrader: dict[str, Any] = {
+            "grade": grade,
+            "grade_id": grade_id,
+            "locked": bool(flags & {"locked", "test"}),
+            "schema_version": 3,
+            "solution": bool(flags & {"solution", "answer"}),
         }
-        if kind == "code":
-            cell.update({"execution_count": None, "outputs": []})
-        cells.append(cell)
+        if grade:
+            nbgrader["points"] = float(1 if points is None else points)
+        metadata["nbgrader"] = nbgrader
+    result: dict[str, Any] = {
+        "cell_type": cell.cell_type,
+        "id": grade_id or f"cell-{number}",
+        "metadata": metadata,
+        "source": cell.source.strip("\n"),
+    }
+    if cell.cell_type == "code":
+        result.update({"execution_count": None, "outputs": []})
+    return result
 
-    for line in lines:
-        if line.startswith(CELL_MARK):
-            flush()
-            header = line[len(CELL_MARK) :].split()
-            body = []
-        else:
-            body.append(line)
-    flush()
-    return cells
+
+def notebook_cells(text: str) -> list[dict[str, Any]]:
+    """The nbgrader source cells of a rendered jupytext percent text."""
+    import jupytext
+
+    notebook = jupytext.reads(text, fmt="py:percent")
+    return [_nbgrader_cell(cell, number) for number, cell in enumerate(notebook.cells, start=1)]
 
 
 def render_source(assignment: Assignment) -> dict[str, Any]:
     """The nbgrader source notebook of ``assignment`` as notebook JSON."""
-    template = (TEMPLATES / f"{assignment.topic}.cells").read_text(encoding="utf-8")
-    sections = _sections((TEMPLATES / f"{assignment.id}.cells").read_text(encoding="utf-8"))
-    variables = _variables(assignment, sections)
-    lines = _expand(template, sections, assignment)
+    variables = _variables(assignment)
     # the header states the total the notebook's own cells carry (the one points story)
-    draft = _cells(_substitute("\n".join(lines), {**variables, "points": ""}).splitlines())
+    name = f"{assignment.id}{TEMPLATE_SUFFIX}"
+    draft = notebook_cells(render_template(name, {**variables, "points": ""}))
     points = notebook_points({"cells": draft}).describe()
-    cells = _cells(_substitute("\n".join(lines), {**variables, "points": points}).splitlines())
+    cells = notebook_cells(render_template(name, {**variables, "points": points}))
+    attachments = _attachments(assignment.system)
+    for cell in cells:
+        shown = {
+            key: value
+            for key, value in attachments.items()
+            if f"attachment:{key}" in cell["source"]
+        }
+        if shown and cell["cell_type"] == "markdown":
+            cell["attachments"] = shown
     return {"cells": cells, "metadata": NBFORMAT_METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 

@@ -1,8 +1,10 @@
 """The untrusted side: runs a student's notebook inside the sandbox and answers calls.
 
 This file is executed as a script *inside* the sandbox (it is bind-mounted read-only; nothing
-else of ``mlip_autograder`` is visible there). It uses only the standard library and IPython (to
-understand ``%magics``). Protocol on the original stdin/stdout:
+else of ``mlip_autograder`` is visible there). It uses only the standard library and
+:mod:`mlip.notebooks` (mounted read-only with the rest of ``mlip``), whose cell runner is the one
+``mlip check`` uses: ``%magics`` run and shell commands are skipped the same way in both.
+Protocol on the original stdin/stdout:
 
 - parent -> child: one message per frame, a 4-byte little-endian length and a pickle of plain
   data (dicts, lists, numbers, strings). Pickle only ever travels *into* the sandbox: the judge
@@ -28,7 +30,6 @@ reach the judge.
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import os
@@ -39,7 +40,6 @@ import sys
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
 NOBODY = 65534
@@ -124,47 +124,30 @@ def _clip(text: str, limit: int) -> str:
 
 
 class Runner:
-    """Executes cells in one namespace, the way a Jupyter kernel would."""
+    """Executes cells in one namespace with :class:`mlip.notebooks.CellRunner` (the runner
+    ``mlip check`` uses too), turning each cell's run into nbformat outputs."""
 
     def __init__(self, max_output_chars: int) -> None:
-        from IPython.core.interactiveshell import InteractiveShell
-        from traitlets.config import Config
+        import types
 
-        config = Config()
-        config.HistoryManager.enabled = False
-        self.shell = InteractiveShell.instance(config=config)
-        self.namespace = self.shell.user_ns
+        from mlip.notebooks import CellRunner
+
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main  # where notebook helpers look for the student's names
+        self.cells = CellRunner(main)
+        self.namespace = self.cells.namespace
         self.max_output_chars = max_output_chars
         self.count = 0
 
     def run(self, index: int, source: str, seconds: float) -> list[dict[str, Any]]:
         self.count += 1
-        stdout, stderr = io.StringIO(), io.StringIO()
-        outputs: list[dict[str, Any]] = []
-        value: Any = None
-        error: dict[str, Any] | None = None
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
-            with redirect_stdout(stdout), redirect_stderr(stderr):
-                code = self.shell.transform_cell(source)
-                tree = ast.parse(code, filename=f"<cell {index}>")
-                last = None
-                if tree.body and isinstance(tree.body[-1], ast.Expr):
-                    last = ast.Expression(tree.body.pop().value)
-                exec(compile(tree, f"<cell {index}>", "exec"), self.namespace)
-                if last is not None:
-                    value = eval(compile(last, f"<cell {index}>", "eval"), self.namespace)
-        except BaseException as exc:  # the student's error is an output, like in a kernel
-            error = {
-                "output_type": "error",
-                "ename": type(exc).__name__,
-                "evalue": _clip(str(exc), 2000),
-                "traceback": _clip(traceback.format_exc(), self.max_output_chars).splitlines(),
-            }
+            ran = self.cells.run(source, filename=f"<cell {index}>")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        for name, stream in (("stdout", stdout), ("stderr", stderr)):
-            text = stream.getvalue()
+        outputs: list[dict[str, Any]] = []
+        for name, text in (("stdout", ran.stdout), ("stderr", ran.stderr)):
             if text:
                 outputs.append(
                     {
@@ -173,11 +156,21 @@ class Runner:
                         "text": _clip(text, self.max_output_chars),
                     }
                 )
-        if error is not None:
-            outputs.append(error)
-        elif value is not None:
+        if ran.error is not None:
+            exc = ran.error
+            outputs.append(
+                {
+                    "output_type": "error",
+                    "ename": type(exc).__name__,
+                    "evalue": _clip(str(exc), 2000),
+                    "traceback": _clip(
+                        "".join(traceback.format_exception(exc)), self.max_output_chars
+                    ).splitlines(),
+                }
+            )
+        elif ran.value is not None:
             try:
-                shown = repr(value)
+                shown = repr(ran.value)
             except BaseException as exc:
                 shown = f"<unprintable {type(exc).__name__}>"
             outputs.append(

@@ -1,7 +1,9 @@
 """Reading submissions: which cells are system checks, and restoring locked cells.
 
-A *system-check cell* is a graded nbgrader cell whose code calls ``system_check("ID", "NAME")``
-or ``hidden_check("ID", "NAME")``. Those cells are never executed in the sandbox: the judge
+Which cell is what comes from :mod:`mlip.notebooks` (re-exported here), the one place that
+reads notebooks for ``mlip check``, ``mlip submit`` and the judge. A *system-check cell* is a
+graded nbgrader cell whose code calls ``system_check("ID", "NAME")`` or
+``hidden_check("ID", "NAME")``. Those cells are never executed in the sandbox: the judge
 decides their points and writes their outputs. Every other code cell runs in the sandbox, after
 locked and test cells have been restored from the instructor's source (as nbgrader's
 ``OverwriteCells`` does), so editing a test cell gains nothing.
@@ -10,12 +12,17 @@ locked and test cells have been restored from the instructor's source (as nbgrad
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from mlip.errors import InputError
+from mlip.notebooks import (
+    CheckCell,
+    check_cells,
+    grade_cells,
+    load_notebook,
+    source_text,
+    unit_test_cells,
+)
+from mlip.notebooks import nbgrader_meta as _nbgrader
 
 __all__ = [
     "CheckCell",
@@ -28,82 +35,6 @@ __all__ = [
     "trusted_setup",
     "unit_test_cells",
 ]
-
-_CHECK_CALL = re.compile(
-    r"""\b(system_check|hidden_check)\(\s*["']([\w.-]+)["']\s*,\s*["']([\w.-]+)["']"""
-)
-
-
-@dataclass(frozen=True)
-class CheckCell:
-    """One system-check cell: where it is, which check it names, how many points it carries."""
-
-    index: int
-    grade_id: str
-    assignment: str
-    check: str
-    public: bool
-    points: float
-
-
-def source_text(cell: dict[str, Any]) -> str:
-    """A cell's source as one string (nbformat allows a list of lines)."""
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-def _nbgrader(cell: dict[str, Any]) -> dict[str, Any]:
-    metadata = cell.get("metadata", {})
-    data = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
-    return data if isinstance(data, dict) else {}
-
-
-def load_notebook(path: Path) -> dict[str, Any]:
-    """A notebook as plain JSON; :class:`InputError` with one line when it is not a notebook."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise InputError(
-            f"{path.name}: not a readable notebook ({type(error).__name__})"
-        ) from error
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        raise InputError(f"{path.name}: not a notebook (no list of cells)")
-    for cell in data["cells"]:
-        if not isinstance(cell, dict) or "cell_type" not in cell:
-            raise InputError(f"{path.name}: not a notebook (a cell has no type)")
-    return data
-
-
-def grade_cells(notebook: dict[str, Any]) -> dict[int, tuple[str, float]]:
-    """Graded code cells by index: ``{index: (grade_id, points)}`` (solution cells excluded)."""
-    cells: dict[int, tuple[str, float]] = {}
-    for index, cell in enumerate(notebook.get("cells", [])):
-        meta = _nbgrader(cell)
-        if cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution"):
-            cells[index] = (str(meta.get("grade_id", index)), float(meta.get("points", 0) or 0))
-    return cells
-
-
-def check_cells(notebook: dict[str, Any]) -> list[CheckCell]:
-    """Every system-check cell of ``notebook``, in order."""
-    found: list[CheckCell] = []
-    graded = grade_cells(notebook)
-    for index, cell in enumerate(notebook.get("cells", [])):
-        if index not in graded:
-            continue
-        match = _CHECK_CALL.search(source_text(cell))
-        if match is None:
-            continue
-        kind, assignment, check = match.groups()
-        grade_id, points = graded[index]
-        found.append(CheckCell(index, grade_id, assignment, check, kind == "system_check", points))
-    return found
-
-
-def unit_test_cells(notebook: dict[str, Any]) -> list[int]:
-    """Graded code cells that are not system checks: the notebook's unit tests, by index."""
-    checks = {cell.index for cell in check_cells(notebook)}
-    return [index for index in grade_cells(notebook) if index not in checks]
 
 
 def trusted_setup(source: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlip.notebooks import CellRunner
 from mlip_autograder._config import Limits
 from mlip_autograder._notebook import (
     CheckCell,
@@ -270,28 +271,21 @@ def tampered_report(
     return JudgeReport("tampered", reason, cells, (), isolation)
 
 
-def _run_unit_test(code: str, index: int, namespace: dict[str, Any]) -> list[dict[str, Any]]:
+def _run_unit_test(code: str, index: int, runner: CellRunner) -> list[dict[str, Any]]:
     """Run one unit-test cell here, in the judge: its printed text, then its error if any.
 
     :class:`ChildFailure` (the sandbox died or ran out of time) propagates to the caller.
     """
-    import contextlib
-    import io
-
-    printed = io.StringIO()
-    error: BaseException | None = None
-    try:
-        with contextlib.redirect_stdout(printed):
-            exec(compile(code, f"<cell {index}>", "exec"), namespace)
-    except ChildFailure:
-        raise
-    except Exception as exc:  # a failed assertion, or the student's error: the cell's output
-        error = exc
+    ran = runner.run(code, filename=f"<cell {index}>")
+    error = ran.error
+    if isinstance(error, ChildFailure) or (
+        error is not None and not isinstance(error, Exception)
+    ):  # the sandbox failed, or the judge itself is being stopped
+        raise error
     outputs: list[dict[str, Any]] = []
-    if printed.getvalue():
-        text = printed.getvalue()[:20_000]
-        outputs.append({"output_type": "stream", "name": "stdout", "text": text})
-    if error is not None:
+    if ran.stdout:
+        outputs.append({"output_type": "stream", "name": "stdout", "text": ran.stdout[:20_000]})
+    if error is not None:  # a failed assertion, or the student's error: the cell's output
         outputs.append(_error_output(type(error).__name__, str(error)[:2000]))
     return outputs
 
@@ -535,20 +529,17 @@ def _run_unit_tests(
     verdict: tuple[str, str],
 ) -> tuple[bool, str, str]:
     """Run the notebook's unit-test cells in the judge; returns (alive, status, reason)."""
-    import builtins
-    import contextlib
-    import io
+    import types
 
     status, reason = verdict
     if not alive:
         return alive, status, reason
-    namespace: dict[str, Any] = {"__name__": "__unit_tests__", "__builtins__": builtins}
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # setup cells may print
-            exec(compile(trusted_setup(source), "<setup>", "exec"), namespace)
-    except Exception as error:  # the course's own setup is broken: every test says so
+    runner = CellRunner(types.ModuleType("__unit_tests__"))
+    namespace = runner.namespace
+    setup = runner.run(trusted_setup(source), filename="<setup>")  # setup cells may print
+    if setup.error is not None:  # the course's own setup is broken: every test says so
         for index in tests:
-            outputs[index] = [_error_output("JudgeError", f"setup failed: {error}")]
+            outputs[index] = [_error_output("JudgeError", f"setup failed: {setup.error}")]
         return alive, status, reason
     rebuilders = _rebuilders()
     for name in sandbox.functions:
@@ -557,7 +548,7 @@ def _run_unit_tests(
     for index in tests:
         code = source_text(notebook["cells"][index])
         try:
-            outputs[index] = _run_unit_test(code, index, namespace)
+            outputs[index] = _run_unit_test(code, index, runner)
         except ChildFailure as failure:
             outputs[index] = [_error_output("NotRun", str(failure))]
             if status == "graded":

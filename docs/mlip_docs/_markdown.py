@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 
 __all__ = ["cell", "code", "table"]
@@ -13,8 +14,16 @@ def cell(text: object) -> str:
 
 
 def code(text: object) -> str:
-    """Inline code that survives pipes and backticks inside table cells."""
-    value = cell(text)
+    """Inline code that survives pipes and backticks inside table cells.
+
+    A pipe inside a backtick span stays a literal ``\\|`` in Python-Markdown (mkdocs),
+    mistune (nbconvert, nbgrader feedback) and JupyterLab disagree on it, so code with a pipe
+    is written as ``<code>`` HTML with ``&#124;``: every renderer shows ``str | None``.
+    """
+    raw = str(text).replace("\n", " ").strip()
+    if "|" in raw:
+        return "<code>" + html.escape(raw, quote=False).replace("|", "&#124;") + "</code>"
+    value = cell(raw)
     fence = "``" if "`" in value else "`"
     pad = " " if "`" in value else ""
     return f"{fence}{pad}{value}{pad}{fence}"

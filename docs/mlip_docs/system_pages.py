@@ -16,6 +16,7 @@ from mlip.systems import Component, RunResult, System, data_flow, get_system, sy
 
 from ._markdown import cell, code, table
 from .architecture import architecture_svg
+from .vocabulary import vocabulary_markdown
 
 __all__ = ["DOCS_RUN_N", "SystemPage", "system_page", "system_pages"]
 
@@ -115,6 +116,7 @@ def system_page(name: str) -> SystemPage:
                 for c in components
             ),
         ),
+        *(["### Vocabulary\n", vocab] if (vocab := vocabulary_markdown(name)) else []),
         "## Environment\n",
         "The environment is a seeded simulator. Conditions switch on the faults and drift that "
         "checks use to test a system; the first value of each is the normal world.\n",

@@ -10,14 +10,13 @@ tasks) are graded by hand.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PointsBreakdown", "assignment_points", "cell_kind", "notebook_points"]
+from mlip.notebooks import check_call, source_text
 
-_CHECK_CALL = re.compile(r"""\b(system_check|hidden_check)\(""")
+__all__ = ["PointsBreakdown", "assignment_points", "cell_kind", "notebook_points"]
 
 #: The kinds of graded cell, in the order they are shown.
 KINDS = ("public_checks", "hidden_checks", "unit_tests", "hand_graded")
@@ -56,11 +55,6 @@ class PointsBreakdown:
         return {**{kind: float(getattr(self, kind)) for kind in KINDS}, "total": self.total}
 
 
-def _source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def cell_kind(cell: dict[str, Any]) -> str | None:
     """Which of :data:`KINDS` a cell's points count as (``None``: the cell carries none)."""
     metadata = cell.get("metadata", {})
@@ -69,10 +63,10 @@ def cell_kind(cell: dict[str, Any]) -> str | None:
         return None
     if meta.get("task") or meta.get("solution") or cell.get("cell_type") != "code":
         return "hand_graded"
-    match = _CHECK_CALL.search(_source(cell))
-    if match is None:
+    call = check_call(source_text(cell))
+    if call is None:
         return "unit_tests"
-    return "public_checks" if match.group(1) == "system_check" else "hidden_checks"
+    return "public_checks" if call[0] else "hidden_checks"
 
 
 def notebook_points(notebook: dict[str, Any]) -> PointsBreakdown:

@@ -16,6 +16,9 @@ report every finished step when it has to stop the child:
   ``{"kind": "test", "result": {...}}`` per test cell, ``{"kind": "check", "status": ...,
   "cpu_seconds": ..., "result": {...}}`` per public check, and ``{"kind": "done"}`` last.
 
+Cells run with :class:`mlip.notebooks.CellRunner`, the runner the autograder's jail uses too:
+IPython magics work, shell commands are skipped with a message, in both places alike.
+
 Like nbgrader's autograder, a failing cell does not stop the run: the cells after it and every
 check still run, so a student sees which checks pass despite one broken cell.
 
@@ -127,68 +130,41 @@ def _run(payload: dict[str, Any], step: _Writer, emit: _Writer) -> None:
     cell_cpu = float(budgets["cell"])
 
     import mlip.checks.notebook as notebook_helpers
+    from mlip.notebooks import CellRunner
 
     notebook_helpers.DEFERRED = []
     main_module = types.ModuleType("__main__")
-    main_module.__dict__["__builtins__"] = __builtins__
     sys.modules["__main__"] = main_module
-    namespace = main_module.__dict__
+    runner = CellRunner(main_module)  # the autograder's jail runs cells with the same runner
+    namespace = runner.namespace
 
     sink = io.StringIO()
     for position, cell in enumerate(cells):
         where = _where(cell)
         step({"step": "cell", "where": where, "index": position, "count": len(cells)})
         filename = f"<{where}>"
-        try:
-            code = compile(cell["source"], filename, "exec")
-        except SyntaxError as error:
-            message = f"syntax error in {where}, line {error.lineno}: {error.msg}"
-            if cell["kind"] == "test":
-                emit({"kind": "test", "result": _test_result(cell, passed=False, message=message)})
-            else:
-                emit({"kind": "problem", "where": where, "message": message})
-            continue
+        error: BaseException | None = None
         started = time.process_time()
         try:
-            with (
-                budget(cell_cpu, cell_cpu * wall_factor),
-                redirect_stdout(sink),
-                redirect_stderr(sink),
-            ):
-                exec(code, namespace)
-        except BudgetExceeded as over:
-            message = over_budget_message(where, over.clock, cell_cpu, cell_cpu * wall_factor)
-            if cell["kind"] == "test":
-                emit({"kind": "test", "result": _test_result(cell, passed=False, message=message)})
-            else:
-                emit({"kind": "problem", "where": where, "message": message})
-            continue
-        except Exception as error:
-            line = _line_in_cell(error, filename)
-            at = f", line {line}" if line else ""
-            if cell["kind"] == "test":
-                emit(
-                    {
-                        "kind": "test",
-                        "result": _test_result(cell, passed=False, message=_error_line(error) + at),
-                    }
-                )
-            else:
-                emit(
-                    {
-                        "kind": "problem",
-                        "where": where,
-                        "message": f"{where}{at} raised {_error_line(error)}",
-                    }
-                )
-            continue
-        finally:
-            sink.seek(0)
-            sink.truncate()
+            with budget(cell_cpu, cell_cpu * wall_factor):
+                error = runner.run(cell["source"], filename=filename).error
+        except BudgetExceeded as over:  # fired between two cells' worth of the runner's work
+            error = over
+        if not isinstance(error, SyntaxError):
             cpu_seconds = round(time.process_time() - started, 3)
             emit({"kind": "cell", "where": where, "cpu_seconds": cpu_seconds})
+        if isinstance(error, BudgetExceeded):
+            message: str | None = over_budget_message(
+                where, error.clock, cell_cpu, cell_cpu * wall_factor
+            )
+        else:
+            message = _cell_error_message(error, where, filename, test=cell["kind"] == "test")
         if cell["kind"] == "test":
-            emit({"kind": "test", "result": _test_result(cell, passed=True, message="passed")})
+            passed = message is None
+            outcome = _test_result(cell, passed=passed, message=message or "passed")
+            emit({"kind": "test", "result": outcome})
+        elif message is not None:
+            emit({"kind": "problem", "where": where, "message": message})
 
     from mlip.checks import public_checks, run_check
 
@@ -237,6 +213,19 @@ def _run(payload: dict[str, Any], step: _Writer, emit: _Writer) -> None:
                 "result": result.to_dict(),
             }
         )
+
+
+def _cell_error_message(
+    error: BaseException | None, where: str, filename: str, *, test: bool
+) -> str | None:
+    """The one line a cell's error becomes (None when the cell ran fine)."""
+    if error is None:
+        return None
+    if isinstance(error, SyntaxError):
+        return f"syntax error in {where}, line {error.lineno}: {error.msg}"
+    line = _line_in_cell(error, filename)
+    at = f", line {line}" if line else ""
+    return _error_line(error) + at if test else f"{where}{at} raised {_error_line(error)}"
 
 
 def _unfinished(check: Any, status: str, message: str, cpu_seconds: float) -> dict[str, Any]:

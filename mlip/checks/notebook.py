@@ -87,5 +87,5 @@ def hidden_check(assignment_id: str, check_name: str) -> None:
         return
     print(
         f"[HIDDEN] {check_name}: graded by the autograder when you submit {assignment_id} "
-        "(its scenarios are secret; make your guard robust, not tuned to the public checks)."
+        "(its scenarios are secret; make your solution robust, not tuned to the public checks)."
     )

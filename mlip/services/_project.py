@@ -15,6 +15,7 @@ from typing import Any
 
 from mlip.assignments import Assignment, get_assignment, release_dir
 from mlip.errors import InputError
+from mlip.notebooks import load_notebook, nbgrader_meta, source_text
 
 __all__ = [
     "MARKER_NAME",
@@ -83,41 +84,6 @@ def projects_in(directory: Path) -> list[Path]:
     except OSError:
         return []
     return [child for child in children if (child / MARKER_NAME).is_file()]
-
-
-def source_text(cell: dict[str, Any]) -> str:
-    """A cell's source as one string (notebook JSON may store it as a list of lines)."""
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-def nbgrader_meta(cell: dict[str, Any]) -> dict[str, Any]:
-    """The cell's nbgrader metadata (empty for ordinary cells)."""
-    metadata = cell.get("metadata")
-    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
-def load_notebook(path: Path) -> dict[str, Any]:
-    """Parse a notebook's JSON, with one clear message for every way it can be unusable."""
-    if not path.is_file():
-        raise InputError(f"notebook {path.name} is missing from {path.parent}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name} is not a text file; restore the notebook") from None
-    except json.JSONDecodeError as error:
-        raise InputError(
-            f"{path.name} is not valid notebook JSON (line {error.lineno}, column {error.colno}: "
-            f"{error.msg}); undo your last edit outside Jupyter or restore the notebook"
-        ) from None
-    cells = data.get("cells") if isinstance(data, dict) else None
-    if not isinstance(cells, list) or not all(
-        isinstance(cell, dict) and cell.get("cell_type") in {"code", "markdown", "raw"}
-        for cell in cells
-    ):
-        raise InputError(f"{path.name} is JSON but not a Jupyter notebook (no valid 'cells')")
-    return data
 
 
 def compute_checksum(cell: dict[str, Any]) -> str:

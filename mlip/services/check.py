@@ -40,13 +40,8 @@ from typing import Any
 from mlip.assignments import Assignment
 from mlip.checks import CheckResult
 from mlip.errors import InputError
-from mlip.services._project import (
-    load_notebook,
-    load_project,
-    nbgrader_meta,
-    require_intact,
-    source_text,
-)
+from mlip.notebooks import cell_role, load_notebook, nbgrader_meta, source_text
+from mlip.services._project import load_project, require_intact
 
 __all__ = [
     "BUDGET_FACTOR",
@@ -157,35 +152,21 @@ def _assignment_points(assignment_id: str) -> dict[str, float]:
     return assignment_points(assignment_id).to_dict()
 
 
-def _cell_kind(cell: dict[str, Any]) -> str:
-    meta = nbgrader_meta(cell)
-    source = source_text(cell)
-    if meta.get("grade") and not meta.get("solution"):
-        if "system_check(" in source or "hidden_check(" in source:
-            return "check"
-        return "test"
-    return "code"
-
-
 def _code_cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
     cells = []
     for index, cell in enumerate(notebook["cells"], start=1):
         if cell.get("cell_type") != "code":
             continue
         meta = nbgrader_meta(cell)
-        # IPython magics and shell escapes do not run outside Jupyter; skip those lines.
-        lines = [
-            line
-            for line in source_text(cell).splitlines()
-            if not line.lstrip().startswith(("%", "!"))
-        ]
+        # The whole source: the child's mlip.notebooks.CellRunner handles magics and shell
+        # commands exactly as the autograder's jail does.
         cells.append(
             {
                 "index": index,
                 "id": meta.get("grade_id"),
-                "kind": _cell_kind(cell),
+                "kind": cell_role(cell),
                 "points": float(meta.get("points", 0.0) or 0.0),
-                "source": "\n".join(lines) + "\n",
+                "source": source_text(cell),
             }
         )
     return cells

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from mlip.errors import InputError
-from mlip.services._project import load_notebook, load_project, nbgrader_meta, require_intact
+from mlip.notebooks import load_notebook, nbgrader_meta, source_text
+from mlip.services._project import load_project, require_intact
 
 __all__ = ["SubmitResult", "submit_project"]
 
@@ -84,8 +85,7 @@ def _unanswered(notebook: dict[str, Any]) -> list[str]:
     names = []
     for cell in notebook["cells"]:
         meta = nbgrader_meta(cell)
-        source = cell.get("source", "")
-        text = "".join(source) if isinstance(source, list) else str(source)
+        text = source_text(cell)
         if meta.get("solution") and (
             "raise NotImplementedError" in text or "YOUR ANSWER HERE" in text
         ):
