@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlip.cli._output import console, err_console, print_json, progress_bar
+from mlip.cli.output import console, err_console, print_json, progress_bar
 from mlip.errors import ExitCode
 
 app = typer.Typer(

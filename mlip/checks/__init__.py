@@ -1,13 +1,13 @@
 """The check engine and the public checks students run with ``mlip check``.
 
-Checks of an assignment ``TOPIC-SYSTEM`` live in ``mlip.checks.TOPIC_SYSTEM`` (a module defining
-``CHECKS`` and ``EXTENSIONS``); hidden checks live in the instructor's autograder only. Importing
+Checks of an assignment live in the module its catalogue entry names (``checks_module``, e.g.
+``mlip.checks.guards_toaster`` or a course's own package), defining ``CHECKS`` and
+``EXTENSIONS``; hidden checks live in the instructor's autograder only. Importing
 this package is cheap: systems and heavy libraries load when a check runs.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
 from mlip.checks._engine import (
@@ -41,9 +41,9 @@ __all__ = [
 
 def _module(assignment_id: str) -> ModuleType:
     from mlip.assignments import get_assignment
+    from mlip.assignments._registry import checks_module
 
-    assignment = get_assignment(assignment_id)
-    return importlib.import_module(f"mlip.checks.{assignment.topic}_{assignment.system}")
+    return checks_module(get_assignment(assignment_id))
 
 
 def public_checks(assignment_id: str) -> tuple[Check, ...]:
