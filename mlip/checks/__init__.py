@@ -2,7 +2,8 @@
 
 Checks of an assignment live in the module its catalogue entry names (``checks_module``, e.g.
 ``mlip.checks.guards_toaster`` or a course's own package), defining ``CHECKS`` and
-``EXTENSIONS``; hidden checks live in the instructor's autograder only. Importing
+``EXTENSIONS``; hidden checks live in the instructor's autograder only. The scenario families
+(chaos models, conditions) and coercions below are public so a course's checks reuse them. Importing
 this package is cheap: systems and heavy libraries load when a check runs.
 """
 
@@ -21,6 +22,15 @@ from mlip.checks._engine import (
     plain,
     run_check,
 )
+from mlip.checks._families import (
+    chaos_scenarios,
+    condition_scenarios,
+    healthy_model,
+    metric,
+    run_scenario,
+    to_bool,
+    to_float,
+)
 from mlip.errors import UsageError
 
 __all__ = [
@@ -30,12 +40,19 @@ __all__ = [
     "ExtensionSpec",
     "RecordingExtension",
     "ScenarioOutcome",
+    "chaos_scenarios",
+    "condition_scenarios",
     "describe_scenario",
     "extension_specs",
     "get_check",
+    "healthy_model",
+    "metric",
     "plain",
     "public_checks",
     "run_check",
+    "run_scenario",
+    "to_bool",
+    "to_float",
 ]
 
 
