@@ -434,11 +434,12 @@ _STUDENT_GROUPS = ("mlip.systems", "mlip.assignments")
 @cache
 def plugin_paths() -> tuple[tuple[str, ...], tuple[Path, ...]]:
     """Where the packages registering systems or assignments live: ``(import roots the child
-    adds to sys.path, folders to mount)``.
+    adds to sys.path, paths to mount read-only)``.
 
     A course's package installed outside site-packages (``pip install --target DIR`` with
-    ``PYTHONPATH=DIR``) needs its root on the child's path, which ``python -I`` ignores; an
-    editable one needs its package folder mounted (its finder sits in site-packages).
+    ``PYTHONPATH=DIR``) needs its root on the child's path, which ``python -I`` ignores. Only
+    the packages its entry points name and its metadata folder are mounted, never the whole
+    root: that may be a checkout or a folder that also holds solutions.
     """
     from importlib.metadata import distributions
     from importlib.util import find_spec
@@ -448,21 +449,28 @@ def plugin_paths() -> tuple[tuple[str, ...], tuple[Path, ...]]:
     mounts: list[Path] = []
     for dist in distributions():
         eps = [ep for ep in dist.entry_points if ep.group in _STUDENT_GROUPS]
-        if not eps:
+        metadata = getattr(dist, "_path", None)  # the .dist-info folder (PathDistribution)
+        if not eps or metadata is None:
             continue
-        root = Path(str(dist.locate_file(""))).resolve()
-        outside = not any(root.is_relative_to(folder) for folder in sites)
-        if root.is_dir() and outside and str(root) not in roots:
+        metadata = Path(metadata).resolve()
+        root = metadata.parent
+        if any(root.is_relative_to(folder) for folder in sites):
+            continue  # site-packages is mounted whole and on the child's path already
+        if str(root) not in roots:
             roots.append(str(root))
-            mounts.append(root)
+        mounts.append(metadata)
         for ep in eps:
             try:
                 spec = find_spec(ep.module.split(".")[0])
             except (ImportError, ValueError):
                 continue
-            locations = list(spec.submodule_search_locations or []) if spec else []
-            mounts += [Path(location).resolve() for location in locations]
-    return tuple(roots), tuple(mounts)
+            if spec is None:
+                continue
+            if spec.submodule_search_locations:
+                mounts += [Path(location).resolve() for location in spec.submodule_search_locations]
+            elif spec.origin:
+                mounts.append(Path(spec.origin).resolve())
+    return tuple(roots), tuple(dict.fromkeys(mounts))
 
 
 def _readonly_paths() -> list[Path]:
