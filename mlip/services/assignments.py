@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlip.assignments import ASSIGNMENTS, Assignment, registry_problems
+from mlip.errors import UsageError
 
 __all__ = ["AssignmentListing", "list_assignments"]
 
@@ -32,5 +33,15 @@ class AssignmentListing:
 
 def list_assignments(*, topic: str | None = None) -> AssignmentListing:
     """Every registered assignment (of ``topic`` if given), in catalogue order."""
-    chosen = tuple(a for a in ASSIGNMENTS if topic is None or a.topic == topic)
-    return AssignmentListing(assignments=chosen, problems=registry_problems())
+    chosen: list[Assignment] = []
+    problems = list(registry_problems())
+    for assignment in ASSIGNMENTS:
+        if topic is not None and assignment.topic != topic:
+            continue
+        try:
+            _ = assignment.checks  # a broken checks module is named; the rest stay listed
+        except UsageError as error:
+            problems.append(str(error))
+            continue
+        chosen.append(assignment)
+    return AssignmentListing(assignments=tuple(chosen), problems=tuple(problems))

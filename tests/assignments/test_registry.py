@@ -98,3 +98,17 @@ def test_a_wrong_value_or_a_duplicate_id_is_refused(tmp_path: Path) -> None:
     assert listed.returncode == 0
     assert "already registered by 'mlip-kit'" in listed.stderr
     assert listed.stdout.count('"id": "guards-toaster"') == 1
+
+
+def test_a_broken_checks_module_is_named_and_the_rest_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    import mlip.services.assignments as service
+
+    broken = replace(get_assignment("guards-tax"), id="guards-x", checks_module="no_such.checks")
+    monkeypatch.setattr(service, "ASSIGNMENTS", (*ASSIGNMENTS, broken))
+    listing = service.list_assignments()
+    assert [a.id for a in listing.assignments] == assignment_ids()
+    assert any("no_such.checks" in problem for problem in listing.problems)

@@ -44,3 +44,24 @@ def test_a_broken_grading_package_spares_the_kits_hidden_checks(tmp_path: Path) 
     broken, points = done.stdout.splitlines()
     assert "'mlip-broken-grading' failed to load: ModuleNotFoundError" in broken
     assert float(points) == 3.0
+
+
+def test_the_autograder_imports_only_public_mlip_names() -> None:
+    """Like any course package: no ``mlip.x._y`` module, no ``_name`` imported from mlip."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "autograder" / "mlip_autograder"
+    private = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mlip":
+                names = [alias.name for alias in node.names]
+                parts = (node.module or "").split(".")
+                if any(part.startswith("_") for part in parts + names):
+                    private.append(f"{path.name}: from {node.module} import {', '.join(names)}")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    if parts[0] == "mlip" and any(part.startswith("_") for part in parts):
+                        private.append(f"{path.name}: import {alias.name}")
+    assert private == []
