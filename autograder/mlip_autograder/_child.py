@@ -12,7 +12,8 @@ Protocol on the original stdin/stdout:
 - child -> parent: one JSON object per line. The judge never unpickles anything.
 
 1. parent: ``{"notebook": PATH, "skip": [cell indices], "cell_seconds": S, "call_seconds": S,
-   "max_output_chars": N}``
+   "max_output_chars": N, "path": [import roots]}`` (``path``: where packages registering
+   systems or assignments live outside site-packages; ``python -I`` ignores ``PYTHONPATH``)
 2. child: ``{"cell": i, "started": true}`` and ``{"cell": i, "outputs": [...]}`` around each
    executed code cell, then ``{"done": true, "functions": [names]}``.
 3. parent: ``{"call": NAME, "batch": [ARGS, ...], "stop_on_error": BOOL}``; child: ``{"ok":
@@ -214,6 +215,7 @@ def main() -> None:
         return
     with open(request["notebook"], encoding="utf-8") as handle:
         notebook = json.load(handle)
+    sys.path.extend(str(entry) for entry in request.get("path", []) if entry not in sys.path)
     skip = set(request.get("skip", []))
     runner = Runner(int(request.get("max_output_chars", 10_000)))
     for index, cell in enumerate(notebook.get("cells", [])):

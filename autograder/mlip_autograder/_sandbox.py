@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -426,13 +427,61 @@ def _namespace_flags() -> list[str]:
     return [*common, "--unshare-all"]
 
 
+#: Entry-point groups whose packages a notebook may load in the jail (``load_system(...)``).
+_STUDENT_GROUPS = ("mlip.systems", "mlip.assignments")
+
+
+@cache
+def plugin_paths() -> tuple[tuple[str, ...], tuple[Path, ...]]:
+    """Where the packages registering systems or assignments live: ``(import roots the child
+    adds to sys.path, paths to mount read-only)``.
+
+    A course's package installed outside site-packages (``pip install --target DIR`` with
+    ``PYTHONPATH=DIR``) needs its root on the child's path, which ``python -I`` ignores. Only
+    the packages its entry points name and its metadata folder are mounted, never the whole
+    root: that may be a checkout or a folder that also holds solutions.
+    """
+    from importlib.metadata import distributions
+    from importlib.util import find_spec
+
+    sites = [Path(entry).resolve() for entry in site.getsitepackages()]
+    roots: list[str] = []
+    mounts: list[Path] = []
+    for dist in distributions():
+        eps = [ep for ep in dist.entry_points if ep.group in _STUDENT_GROUPS]
+        metadata = getattr(dist, "_path", None)  # the .dist-info folder (PathDistribution)
+        if not eps or metadata is None:
+            continue
+        metadata = Path(metadata).resolve()
+        root = metadata.parent
+        if any(root.is_relative_to(folder) for folder in sites):
+            continue  # site-packages is mounted whole and on the child's path already
+        if str(root) not in roots:
+            roots.append(str(root))
+        mounts.append(metadata)
+        for ep in eps:
+            try:
+                spec = find_spec(ep.module.split(".")[0])
+            except (ImportError, ValueError):
+                continue
+            if spec is None:
+                continue
+            if spec.submodule_search_locations:
+                mounts += [Path(location).resolve() for location in spec.submodule_search_locations]
+            elif spec.origin:
+                mounts.append(Path(spec.origin).resolve())
+    return tuple(roots), tuple(dict.fromkeys(mounts))
+
+
 def _readonly_paths() -> list[Path]:
-    """What the child may read: the system, the Python installation, site-packages, ``mlip``."""
+    """What the child may read: the system, the Python installation, site-packages, ``mlip``
+    and the packages that register systems or assignments."""
     import mlip
 
     paths = [Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).parent]
     paths += [Path(entry) for entry in site.getsitepackages()]
     paths.append(Path(mlip.__file__).resolve().parent)
+    paths += plugin_paths()[1]
     paths.append(Path(os.path.realpath(sys.executable)).parent.parent)
     unique: list[Path] = []
     for path in sorted({path.resolve() for path in paths if path.exists()}, key=str):
@@ -508,9 +557,18 @@ def affinity_filter(machine: str | None = None) -> bytes | None:
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 
 
+@cache
+def _instructor_sources() -> tuple[Path, ...]:
+    """The registered nbgrader source folders (solutions): never visible in the jail, even
+    when a course installed its grading package next to its student one."""
+    from mlip_autograder.hidden import source_folders
+
+    return tuple(source_folders().values())
+
+
 def _hidden_paths(extra: list[Path]) -> list[str]:
     """Cover folders that must stay invisible even if they sit under a mounted path."""
-    hidden = [Path(__file__).resolve().parent, *extra]
+    hidden = [Path(__file__).resolve().parent, *extra, *_instructor_sources()]
     flags: list[str] = []
     mounted = _readonly_paths()
     for path in hidden:
@@ -688,6 +746,7 @@ class SandboxedNotebook:
                 "cell_seconds": limits.cell_seconds,
                 "call_seconds": limits.call_seconds,
                 "max_output_chars": 20_000,
+                "path": list(plugin_paths()[0]),
             }
         )
         deadline = time.monotonic() + limits.wall_seconds

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlip.cli._output import console, err_console, print_json, progress_bar
+from mlip.cli.output import console, err_console, print_json, progress_bar
 from mlip.errors import ExitCode
 
 app = typer.Typer(
@@ -40,11 +40,16 @@ def _course(path: Path | None) -> Any:
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the course in.")],
     sources: Annotated[
-        Path | None, typer.Option("--sources", help="nbgrader sources (default: the kit's).")
+        Path | None,
+        typer.Option(
+            "--sources",
+            help="Folder of nbgrader sources, one <id>/ each (default: every registered "
+            "assignment's: the kit's and a course package's).",
+        ),
     ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Create an nbgrader course with the kit's assignments and a secret seed.
+    """Create an nbgrader course with the registered assignments and a secret seed.
 
     Example: mlip course init ~/mlip-fall
     """

@@ -143,6 +143,23 @@ def default_sources() -> Path:
     return Path(mlip.__file__).resolve().parent.parent / "assignments"
 
 
+def _source_folders(sources: Path | None) -> dict[str, Path]:
+    """Assignment id -> nbgrader source folder: the ``<id>/`` folders of ``sources``, or (by
+    default) every assignment registered under ``mlip_autograder.grading``."""
+    if sources is None:
+        from mlip_autograder.hidden import source_folders
+
+        return source_folders()
+    sources = sources.resolve()
+    if not sources.is_dir():
+        return {}
+    return {
+        path.name: path
+        for path in sorted(sources.glob("*"))
+        if path.is_dir() and any(path.glob("*.ipynb"))
+    }
+
+
 @dataclass(frozen=True)
 class InitReport:
     """What ``init`` created."""
@@ -169,27 +186,22 @@ def init_course(
     directory = directory.resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise UsageError(f"{directory} already exists and is not empty; refusing to overwrite it")
-    sources = (sources or default_sources()).resolve()
-    available = (
-        sorted(
-            path.name for path in sources.glob("*") if path.is_dir() and any(path.glob("*.ipynb"))
-        )
-        if sources.is_dir()
-        else []
-    )
+    folders = _source_folders(sources)
+    available = sorted(folders)
     chosen = list(assignments) or available
     missing = [name for name in chosen if name not in available]
     if missing or not chosen:
         listing = ", ".join(available) or "none"
+        where = sources.resolve() if sources is not None else "the registered assignments"
         raise UsageError(
-            f"no nbgrader sources for {', '.join(missing) or 'any assignment'} in {sources}; "
+            f"no nbgrader sources for {', '.join(missing) or 'any assignment'} in {where}; "
             f"available: {listing}"
         )
     directory.mkdir(parents=True, exist_ok=True)
     course = Course(directory)
     for name in chosen:
         shutil.copytree(
-            sources / name,
+            folders[name],
             course.source / name,
             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
         )
@@ -245,11 +257,11 @@ class ReleaseReport:
 def _missing_hidden_families(assignment_id: str) -> tuple[str, ...]:
     """Hidden checks the catalogue declares but this autograder cannot run (graded 0)."""
     from mlip.assignments import assignment_ids, get_assignment
-    from mlip_autograder.hidden import HIDDEN_FAMILIES
+    from mlip_autograder.hidden import families_of
 
     if assignment_id not in assignment_ids():
         return ()
-    known = {family.name for family in HIDDEN_FAMILIES if family.assignment == assignment_id}
+    known = {family.name for family in families_of(assignment_id)}
     return tuple(
         f"hidden check {check.name!r} has no family in this autograder: its cells score 0"
         for check in get_assignment(assignment_id).hidden_checks

@@ -97,7 +97,7 @@ class GradesReport:
 
 def _cell_kinds(course: Course, assignment_id: str) -> dict[tuple[str, str], str]:
     """``(notebook, grade_id) -> kind`` of every graded cell of the assignment's source."""
-    from mlip.assignments._points import cell_kind
+    from mlip.assignments import cell_kind
 
     kinds: dict[tuple[str, str], str] = {}
     for path in sorted((course.source / assignment_id).glob("*.ipynb")):
@@ -113,7 +113,7 @@ def _cell_kinds(course: Course, assignment_id: str) -> dict[tuple[str, str], str
 def _rows(course: Course, assignment_id: str | None = None) -> list[dict[str, Any]]:
     from nbgrader.api import Gradebook, MissingEntry
 
-    from mlip.assignments._points import KINDS
+    from mlip.assignments import KINDS
     from mlip_autograder._config import late_policy
     from mlip_autograder.late import lateness, submission_time
 

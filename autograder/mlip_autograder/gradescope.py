@@ -107,7 +107,7 @@ def results_for(
     from nbformat import from_dict
     from nbgrader.utils import determine_grade
 
-    from mlip.assignments._points import cell_kind
+    from mlip.assignments import cell_kind
 
     checks = {int(check["cell"]): check for check in report.checks}
     tests: list[dict[str, Any]] = []

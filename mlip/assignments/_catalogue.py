@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 __all__ = ["Assignment", "Chapter", "CheckDeclaration", "Task"]
@@ -62,7 +63,18 @@ class Task:
 
 @dataclass(frozen=True)
 class Assignment:
-    """One assignment: a topic applied to one running system, e.g. ``guards-toaster``."""
+    """One assignment: a topic applied to one running system, e.g. ``guards-toaster``.
+
+    The student side of an assignment, stated once and registered under the
+    ``mlip.assignments`` entry-point group (the kit's own and a course's alike):
+
+    - ``checks_module`` names the module defining the public ``CHECKS`` (name, points, summary
+      of each: the catalogue, notebooks, docs and ``mlip check`` read them from there) and the
+      ``EXTENSIONS`` the student implements;
+    - ``hidden`` declares the hidden checks by name, points and summary only: their scenarios
+      live in the instructor's autograder (group ``mlip_autograder.grading``);
+    - ``release`` is ``"package:folder"``, the folder of the release (solution-free) notebooks.
+    """
 
     id: str
     title: str
@@ -71,7 +83,20 @@ class Assignment:
     chapter: Chapter
     notebooks: tuple[str, ...]
     tasks: tuple[Task, ...]
-    checks: tuple[CheckDeclaration, ...]
+    checks_module: str
+    release: str
+    hidden: tuple[CheckDeclaration, ...] = ()
+
+    @cached_property
+    def checks(self) -> tuple[CheckDeclaration, ...]:
+        """Every check: the public ones as the checks module defines them, then the hidden."""
+        from mlip.assignments._registry import checks_module
+
+        public = tuple(
+            CheckDeclaration(check.name, check.max_points, check.summary)
+            for check in checks_module(self).CHECKS
+        )
+        return public + tuple(replace(check, public=False) for check in self.hidden)
 
     @property
     def public_checks(self) -> tuple[CheckDeclaration, ...]:

@@ -30,18 +30,11 @@ GUARDS_ASSIGNMENTS: tuple[Assignment, ...] = (
                 "stop heating on smoke, over-temperature or runaway time, whatever the model said",
             ),
         ),
-        checks=(
-            CheckDeclaration("no-fire-under-chaos", 7, "no fire with each chaos model"),
-            CheckDeclaration(
-                "no-fire-under-sensor-faults",
-                6,
-                "no fire with broken sensors, unseen bread and aged elements",
-            ),
-            CheckDeclaration("keeps-good-toast", 3, "toast quality stays within 98% of unguarded"),
-            CheckDeclaration("hidden-chaos-seeds", 3, "chaos models on unseen seeds", public=False),
-            CheckDeclaration(
-                "hidden-sensor-faults", 3, "combined sensor faults and drift", public=False
-            ),
+        checks_module="mlip.checks.guards_toaster",
+        release="mlip.assignments:release/guards-toaster",
+        hidden=(
+            CheckDeclaration("hidden-chaos-seeds", 3, "chaos models on unseen seeds"),
+            CheckDeclaration("hidden-sensor-faults", 3, "combined sensor faults and drift"),
         ),
     ),
     Assignment(
@@ -63,17 +56,11 @@ GUARDS_ASSIGNMENTS: tuple[Assignment, ...] = (
                 "offer audit protection at most once per user, and only when it makes sense",
             ),
         ),
-        checks=(
-            CheckDeclaration("no-harmful-advice-under-chaos", 7, "no harmful advice, chaos models"),
-            CheckDeclaration(
-                "safe-under-data-faults", 6, "no harm and bounded prompts under data faults/drift"
-            ),
-            CheckDeclaration("prompts-bounded", 2, "at most one upsell prompt per user"),
-            CheckDeclaration(
-                "keeps-revenue", 3, "revenue >= 98%, protection sales >= 60% of unguarded"
-            ),
-            CheckDeclaration("hidden-chaos-seeds", 3, "chaos models on unseen seeds", public=False),
-            CheckDeclaration("hidden-drift", 3, "combined data faults and drift", public=False),
+        checks_module="mlip.checks.guards_tax",
+        release="mlip.assignments:release/guards-tax",
+        hidden=(
+            CheckDeclaration("hidden-chaos-seeds", 3, "chaos models on unseen seeds"),
+            CheckDeclaration("hidden-drift", 3, "combined data faults and drift"),
         ),
     ),
     Assignment(
@@ -90,22 +77,11 @@ GUARDS_ASSIGNMENTS: tuple[Assignment, ...] = (
                 'return "publish" or "review" for each recognised word',
             ),
         ),
-        checks=(
-            CheckDeclaration(
-                "no-doubtful-word-published-under-chaos",
-                7,
-                "no low-confidence word published, chaos models",
-            ),
-            CheckDeclaration(
-                "no-doubtful-word-published-under-faults",
-                6,
-                "no low-confidence word published with noise, new voices/words, audio faults",
-            ),
-            CheckDeclaration(
-                "keeps-transcripts-useful", 3, "correct words still published without review"
-            ),
-            CheckDeclaration("hidden-chaos-seeds", 3, "chaos models on unseen seeds", public=False),
-            CheckDeclaration("hidden-new-voices", 3, "unseen voices and rooms", public=False),
+        checks_module="mlip.checks.guards_transcription",
+        release="mlip.assignments:release/guards-transcription",
+        hidden=(
+            CheckDeclaration("hidden-chaos-seeds", 3, "chaos models on unseen seeds"),
+            CheckDeclaration("hidden-new-voices", 3, "unseen voices and rooms"),
         ),
     ),
 )

@@ -26,59 +26,26 @@ _TASKS = (
 )
 
 
-def _checks(sudden: str, gradual: str, recurring: str) -> tuple[CheckDeclaration, ...]:
-    return (
-        CheckDeclaration("quiet-without-drift", 4, "few false alarms on drift-free streams"),
-        CheckDeclaration("detects-sudden-drift", 4, sudden),
-        CheckDeclaration("detects-gradual-drift", 3, gradual),
-        CheckDeclaration("detects-recurring-drift", 3, recurring),
-        CheckDeclaration(
-            "hidden-drift-seeds", 3, "the same drifts on unseen seeds and onsets", public=False
-        ),
+_HIDDEN = (CheckDeclaration("hidden-drift-seeds", 3, "the same drifts on unseen seeds and onsets"),)
+
+
+def _assignment(system: str, title: str) -> Assignment:
+    return Assignment(
+        id=f"monitoring-{system}",
+        title=title,
+        topic="monitoring",
+        system=system,
+        chapter=MONITORING_CHAPTER,
+        notebooks=_NOTEBOOKS,
+        tasks=_TASKS,
+        checks_module=f"mlip.checks.monitoring_{system}",
+        release=f"mlip.assignments:release/monitoring-{system}",
+        hidden=_HIDDEN,
     )
 
 
 MONITORING_ASSIGNMENTS: tuple[Assignment, ...] = (
-    Assignment(
-        id="monitoring-toaster",
-        title="Notice when the smart toaster's world changes",
-        topic="monitoring",
-        system="toaster",
-        chapter=MONITORING_CHAPTER,
-        notebooks=_NOTEBOOKS,
-        tasks=_TASKS,
-        checks=_checks(
-            "notices unseen bread and aged elements quickly",
-            "notices heating elements slowly losing power",
-            "notices unseen bread each time it returns",
-        ),
-    ),
-    Assignment(
-        id="monitoring-tax",
-        title="Notice when tax filers stop looking like the training data",
-        topic="monitoring",
-        system="tax",
-        chapter=MONITORING_CHAPTER,
-        notebooks=_NOTEBOOKS,
-        tasks=_TASKS,
-        checks=_checks(
-            "notices an income jump and a new deduction quickly",
-            "notices incomes rising over the season",
-            "notices the new deduction each time it returns",
-        ),
-    ),
-    Assignment(
-        id="monitoring-transcription",
-        title="Notice when recordings get harder to transcribe",
-        topic="monitoring",
-        system="transcription",
-        chapter=MONITORING_CHAPTER,
-        notebooks=_NOTEBOOKS,
-        tasks=_TASKS,
-        checks=_checks(
-            "notices noisier rooms and new voices quickly",
-            "notices voices, words and rooms changing slowly",
-            "notices noisy rooms each time they return",
-        ),
-    ),
+    _assignment("toaster", "Notice when the smart toaster's world changes"),
+    _assignment("tax", "Notice when tax filers stop looking like the training data"),
+    _assignment("transcription", "Notice when recordings get harder to transcribe"),
 )

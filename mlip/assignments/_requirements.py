@@ -27,21 +27,9 @@ _TASKS = (
     ),
 )
 
-_PUBLIC = (
-    CheckDeclaration("goals-measurable", 2, "goals at every level, each measurable"),
-    CheckDeclaration("requirements-measurable", 4, "REQ/SPEC/ASM naming real telemetry"),
-    CheckDeclaration(
-        "requirements-hold-and-matter", 4, "hold when guarded, not trivially true, cover the hazard"
-    ),
-    CheckDeclaration("assumptions-that-matter", 4, "the assumptions that really matter, stated"),
-    CheckDeclaration("fault-tree-well-formed", 2, "gates with inputs, named events, no cycle"),
-    CheckDeclaration("fault-tree-covers-hazards", 4, "cut sets explain every simulated hazard"),
-    CheckDeclaration("mitigations-break-cut-sets", 2, "mitigations break the cut sets"),
-)
-
 _HIDDEN = (
-    CheckDeclaration("hidden-assumption-breaks", 3, "assumptions on unseen seeds", public=False),
-    CheckDeclaration("hidden-hazard-paths", 3, "hazard paths on unseen scenarios", public=False),
+    CheckDeclaration("hidden-assumption-breaks", 3, "assumptions on unseen seeds"),
+    CheckDeclaration("hidden-hazard-paths", 3, "hazard paths on unseen scenarios"),
 )
 
 
@@ -54,7 +42,9 @@ def _assignment(system: str, title: str) -> Assignment:
         chapter=REQUIREMENTS_CHAPTER,
         notebooks=_NOTEBOOKS,
         tasks=_TASKS,
-        checks=_PUBLIC + _HIDDEN,
+        checks_module=f"mlip.checks.requirements_{system}",
+        release=f"mlip.assignments:release/requirements-{system}",
+        hidden=_HIDDEN,
     )
 
 

@@ -1,13 +1,14 @@
 """The check engine and the public checks students run with ``mlip check``.
 
-Checks of an assignment ``TOPIC-SYSTEM`` live in ``mlip.checks.TOPIC_SYSTEM`` (a module defining
-``CHECKS`` and ``EXTENSIONS``); hidden checks live in the instructor's autograder only. Importing
+Checks of an assignment live in the module its catalogue entry names (``checks_module``, e.g.
+``mlip.checks.guards_toaster`` or a course's own package), defining ``CHECKS`` and
+``EXTENSIONS``; hidden checks live in the instructor's autograder only. The scenario families
+(chaos models, conditions) and coercions below are public so a course's checks reuse them. Importing
 this package is cheap: systems and heavy libraries load when a check runs.
 """
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
 from mlip.checks._engine import (
@@ -21,6 +22,15 @@ from mlip.checks._engine import (
     plain,
     run_check,
 )
+from mlip.checks._families import (
+    chaos_scenarios,
+    condition_scenarios,
+    healthy_model,
+    metric,
+    run_scenario,
+    to_bool,
+    to_float,
+)
 from mlip.errors import UsageError
 
 __all__ = [
@@ -30,20 +40,27 @@ __all__ = [
     "ExtensionSpec",
     "RecordingExtension",
     "ScenarioOutcome",
+    "chaos_scenarios",
+    "condition_scenarios",
     "describe_scenario",
     "extension_specs",
     "get_check",
+    "healthy_model",
+    "metric",
     "plain",
     "public_checks",
     "run_check",
+    "run_scenario",
+    "to_bool",
+    "to_float",
 ]
 
 
 def _module(assignment_id: str) -> ModuleType:
     from mlip.assignments import get_assignment
+    from mlip.assignments._registry import checks_module
 
-    assignment = get_assignment(assignment_id)
-    return importlib.import_module(f"mlip.checks.{assignment.topic}_{assignment.system}")
+    return checks_module(get_assignment(assignment_id))
 
 
 def public_checks(assignment_id: str) -> tuple[Check, ...]:

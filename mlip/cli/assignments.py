@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mlip.cli._output import console, print_json
+from mlip.cli._output import console, err_console, print_json
 
 app = typer.Typer(help="The assignments of the course kit.", no_args_is_help=True)
 
@@ -17,6 +17,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 def list_command(json_output: JsonOption = False) -> None:
     """List the assignments: ids, titles and book chapters.
 
+    The kit's and those a course's package registers (entry-point group mlip.assignments).
+
     Example: mlip assignments list
     """
     from rich.table import Table
@@ -25,6 +27,8 @@ def list_command(json_output: JsonOption = False) -> None:
     from mlip.services.assignments import list_assignments
 
     listing = list_assignments()
+    for problem in listing.problems:  # a broken course package: say so, list the rest
+        err_console.print(f"[bold yellow]warning:[/] {problem}", soft_wrap=True)
     if json_output:
         print_json(listing.to_dict())
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlip import __version__
-from mlip.assignments import ASSIGNMENTS, Assignment, release_dir
+from mlip.assignments import ASSIGNMENTS, Assignment, registry_problems, release_dir
 from mlip.errors import InputError, UsageError
 from mlip.services._project import MARKER_NAME
 
@@ -66,18 +66,22 @@ def resolve_assignment(*, topic: str, system: str | None = None) -> Assignment:
                 f"which system? e.g. `mlip new {topic} --system {systems[0]}` or "
                 f"`mlip new {topic}-{systems[0]}`; known systems: {', '.join(systems)}"
             )
+        problems = "".join(f"; {problem}" for problem in registry_problems())
         raise UsageError(
             f"unknown topic or assignment {topic!r}; known topics: {', '.join(topics)}; "
-            f"known assignments: {', '.join(sorted(by_id))}"
+            f"known assignments: {', '.join(sorted(by_id))}{problems}"
         )
     if topic not in topics:
-        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(topics)}")
+        problems = "".join(f"; {problem}" for problem in registry_problems())
+        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(topics)}{problems}")
     systems = sorted(a.system for a in ASSIGNMENTS if a.topic == topic)
     for assignment in ASSIGNMENTS:
         if assignment.topic == topic and assignment.system == system:
             return assignment
+    problems = "".join(f"; {problem}" for problem in registry_problems())
     raise UsageError(
         f"no {topic} assignment for system {system!r}; known systems: {', '.join(systems)}"
+        + problems
     )
 
 

@@ -1,4 +1,9 @@
-"""The hidden families of every shipped assignment and how their scenarios are drawn."""
+"""Hidden check families: what one is, how their scenarios are drawn, and the kit's own.
+
+The kit's families register through the ``mlip_autograder.grading`` entry-point group (see
+``autograder/pyproject.toml`` and :mod:`mlip_autograder.hidden._registry`), exactly like a
+course's own package registers the hidden families of its assignments.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import hashlib
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlip.errors import UsageError
@@ -14,7 +20,16 @@ if TYPE_CHECKING:
     from mlip.checks import Check
     from mlip.systems import System
 
-__all__ = ["HIDDEN_FAMILIES", "HiddenFamily", "hidden_check", "scenario_seed"]
+__all__ = [
+    "KIT_GRADING",
+    "AssignmentGrading",
+    "HiddenFamily",
+    "combined_conditions",
+    "hidden_check",
+    "reseeded",
+    "reseeded_runs",
+    "scenario_seed",
+]
 
 #: Sessions per hidden scenario: fewer than the public checks, as the hidden families have
 #: more scenarios and every call of a student's function crosses the sandbox boundary.
@@ -33,6 +48,30 @@ class HiddenFamily:
     name: str
     verdict_of: str
     draw: Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class AssignmentGrading:
+    """The instructor's half of one assignment, registered under ``mlip_autograder.grading``.
+
+    ``families`` are its hidden checks (each family's ``assignment`` is this one);
+    ``sources`` locates the nbgrader source notebooks (with solutions): ``"package:folder"``
+    inside an installed package, or a function returning the folder. Neither ever ships in the
+    student wheel: the student side (:class:`mlip.assignments.Assignment`) only names the
+    hidden checks and their points.
+    """
+
+    assignment: str
+    families: tuple[HiddenFamily, ...]
+    sources: str | Callable[[], Path]
+
+    def source_dir(self) -> Path:
+        """The folder holding the assignment's nbgrader source notebooks."""
+        if callable(self.sources):
+            return self.sources()
+        from mlip.assignments import resource_dir
+
+        return resource_dir(self.sources)
 
 
 def scenario_seed(secret: str, assignment: str, check: str) -> int:
@@ -197,7 +236,7 @@ def _assumption_breaks(
     return scenarios
 
 
-HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
+KIT_FAMILIES: tuple[HiddenFamily, ...] = (
     HiddenFamily("guards-toaster", "hidden-chaos-seeds", "no-fire-under-chaos", _reseeded),
     HiddenFamily(
         "guards-toaster",
@@ -257,10 +296,11 @@ def hidden_seeds(assignment: str, secret: str) -> dict[str, int]:
     A Dask worker gets these instead of the secret, so a worker host never holds what would
     reveal the hidden scenarios of other assignments or terms.
     """
+    from mlip_autograder.hidden._registry import families_of
+
     return {
         family.name: scenario_seed(secret, assignment, family.name)
-        for family in HIDDEN_FAMILIES
-        if family.assignment == assignment
+        for family in families_of(assignment)
     }
 
 
@@ -271,12 +311,12 @@ def hidden_check(
     (or from the seed :func:`hidden_seeds` derived from it, when ``seeds`` is given)."""
     from mlip.assignments import get_assignment
     from mlip.checks import get_check
+    from mlip_autograder.hidden._registry import families_of
 
-    family = next(
-        (f for f in HIDDEN_FAMILIES if f.assignment == assignment and f.name == name), None
-    )
+    families = families_of(assignment)
+    family = next((f for f in families if f.name == name), None)
     if family is None:
-        known = ", ".join(f.name for f in HIDDEN_FAMILIES if f.assignment == assignment)
+        known = ", ".join(f.name for f in families)
         raise UsageError(f"{assignment} has no hidden check {name!r}; hidden checks: {known}")
     public = get_check(assignment, family.verdict_of)
     declared = {c.name: c for c in get_assignment(assignment).hidden_checks}
@@ -294,3 +334,35 @@ def hidden_check(
         scenarios=scenarios,
         public=False,
     )
+
+
+#: Public names of the draw functions a course's own hidden families may reuse.
+reseeded = _reseeded
+combined_conditions = _combined_conditions
+reseeded_runs = _reseeded_runs
+
+
+def _kit_sources(assignment: str) -> Callable[[], Path]:
+    def folder() -> Path:
+        from mlip_autograder.course import default_sources
+
+        return default_sources() / assignment
+
+    return folder
+
+
+def _kit_grading() -> tuple[AssignmentGrading, ...]:
+
+    ids = list(dict.fromkeys(family.assignment for family in KIT_FAMILIES))
+    return tuple(
+        AssignmentGrading(
+            assignment=assignment,
+            families=tuple(f for f in KIT_FAMILIES if f.assignment == assignment),
+            sources=_kit_sources(assignment),
+        )
+        for assignment in ids
+    )
+
+
+#: The instructor side of the kit's nine assignments (entry point ``kit`` of the group).
+KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()
