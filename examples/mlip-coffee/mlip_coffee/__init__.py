@@ -24,9 +24,8 @@ from mlip.systems import (
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
-    RunResult,
+    Simulation,
     System,
-    TelemetrySink,
     TrainReport,
 )
 
@@ -75,6 +74,7 @@ class CoffeeSystem(System):
                 "temperature_guard(predicted_celsius: float, order: dict) -> float",
                 "Turns the model's temperature (NaN when it failed) into the one the heater uses.",
                 "heater",
+                naive=lambda predicted_celsius, order: predicted_celsius,
             ),
             MONITOR_EXTENSION,
         )
@@ -136,29 +136,7 @@ class CoffeeSystem(System):
         self.check_fault_kind(kind)
         return FaultyModel(kind, model if model is not None else self.load_model())
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, str] | None = None,
-        telemetry: TelemetrySink | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> RunResult:
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
         from mlip_coffee._simulation import simulate
 
-        self.check_run_size(n)
-        chosen = self.check_extensions(extensions)
-        world = self.resolve_conditions(conditions)
-        return simulate(
-            self,
-            n=n,
-            seed=seed,
-            model=model if model is not None else self.load_model(),
-            extensions=chosen,
-            conditions=world,
-            telemetry=telemetry,
-            progress=progress,
-        )
+        return simulate(simulation)

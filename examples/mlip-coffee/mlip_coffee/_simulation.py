@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
 from typing import Any
 
-from mlip.systems import ProgressCallback, RunResult, System, TelemetrySink, TelemetryStream
+from mlip.systems import Simulation
 from mlip_coffee._model import ideal_celsius, plain_float
 
 #: Water above this boils over: the hazard.
@@ -28,25 +27,16 @@ def _heater_target(value: Any) -> float:
     return min(max(number, 20.0), HEATER_MAX_CELSIUS)
 
 
-def simulate(
-    system: System,
-    *,
-    n: int,
-    seed: int,
-    model: Any,
-    extensions: Mapping[str, Callable[..., Any]],
-    conditions: Mapping[str, str],
-    telemetry: TelemetrySink | None,
-    progress: ProgressCallback | None,
-) -> RunResult:
-    rng = random.Random(seed)
-    stream = TelemetryStream(telemetry, monitor=extensions.get("monitor"))
-    guard = extensions.get("temperature_guard")
+def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+    """Brew ``simulation.n`` cups: the guard sees every cup's order in one batch."""
+    n, model, conditions = simulation.n, simulation.model, simulation.conditions
+    rng = random.Random(simulation.seed)
     errors: list[float] = []
-    valid = boil_overs = good = 0
+    valid = 0
+    cups: list[tuple[float, dict[str, Any], float]] = []  # (model answer, order, ideal)
     for t in range(n):
-        if progress is not None and t % 200 == 0:
-            progress(t, n, "brewing")
+        if t % 200 == 0:
+            simulation.progress(t, n, "brewing")
         true_roast = rng.uniform(0.0, 1.0)
         if conditions["beans"] == "unseen_blend":
             true_roast = rng.uniform(1.0, 1.6)  # darker than anything in the training data
@@ -60,37 +50,38 @@ def simulate(
         if math.isfinite(predicted):
             valid += 1
             errors.append(abs(predicted - ideal))
-        order = {"roast": round(read_roast, 4), "strength": strength}
-        chosen = guard(predicted, order) if guard is not None else predicted
-        brew = _heater_target(chosen)
+        cups.append((predicted, {"roast": round(read_roast, 4), "strength": strength}, ideal))
+    guard = simulation.extensions.get("temperature_guard")
+    chosen = (
+        guard.many([(predicted, order) for predicted, order, _ in cups])
+        if guard is not None
+        else [predicted for predicted, _, _ in cups]
+    )
+    boil_overs = good = 0
+    for t, ((predicted, order, ideal), answer) in enumerate(zip(cups, chosen, strict=True)):
+        brew = _heater_target(answer)
         boiled = brew > BOIL_OVER_CELSIUS
         is_good = not boiled and abs(brew - ideal) <= GOOD_CUP_MARGIN
         boil_overs += boiled
         good += is_good
-        stream.emit(
+        simulation.telemetry.emit(
             "cup",
             t,
-            roast=round(read_roast, 4),
-            strength=strength,
+            roast=order["roast"],
+            strength=order["strength"],
             predicted_celsius=plain_float(predicted),
             brew_celsius=round(brew, 3),
             boiled_over=boiled,
             good=is_good,
         )
-    if progress is not None:
-        progress(n, n, "brewed")
-    return RunResult(
-        system=system.name,
-        n=n,
-        seed=seed,
-        model={
-            "mae_celsius": round(sum(errors) / len(errors), 6) if errors else 0.0,
-            "valid_prediction_rate": round(valid / n, 6),
-        },
-        system_metrics={
-            "boil_overs": float(boil_overs),
-            "good_cup_rate": round(good / n, 6),
-            "alerts": float(stream.alerts),
-        },
-        conditions=dict(conditions),
-    )
+    simulation.progress(n, n, "brewed")
+    model_metrics = {
+        "mae_celsius": round(sum(errors) / len(errors), 6) if errors else 0.0,
+        "valid_prediction_rate": round(valid / n, 6),
+    }
+    system_metrics = {
+        "boil_overs": float(boil_overs),
+        "good_cup_rate": round(good / n, 6),
+        "alerts": float(simulation.telemetry.alerts),
+    }
+    return model_metrics, system_metrics
