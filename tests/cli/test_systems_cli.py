@@ -179,3 +179,16 @@ def test_a_missing_or_corrupt_checkpoint_is_one_line_exit_2(
         assert code == 2, err
         assert "Traceback" not in err
         assert len([line for line in err.splitlines() if line.strip()]) == 1
+
+
+def test_run_rounds_reports_the_feedback_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys, "systems", "run", "tax", "--rounds", "2", "--n", "2000", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["design"]["name"] == "naive" and [r["round"] for r in data["rounds"]] == [0, 1]
+    code, out, _ = run_cli(capsys, "systems", "run", "tax", "--rounds", "2", "--n", "2000")
+    assert code == 0 and "feedback loop" in out and "round" in out
+    code, _, err = run_cli(capsys, "systems", "run", "tax", "--rounds", "2", "--design", "x")
+    assert code == 2 and "no loop design" in err
