@@ -52,7 +52,8 @@ class LoopDesign:
     protection for random filers, lab checks of random toasts); ``holdout_share`` of that
     sample is never trained on and measures the model honestly. ``retrain_every`` is the number
     of rounds between retrains (0: never), ``memory_rounds`` how many rounds of labels a retrain
-    uses (0: all of them).
+    uses (0: all of them). ``keep_history``: retrains also use the data the shipped model learned
+    from, where the system has such data (the toaster's lab logs); otherwise field labels only.
     """
 
     name: str
@@ -61,6 +62,7 @@ class LoopDesign:
     holdout_share: float = 0.0
     retrain_every: int = 1
     memory_rounds: int = 0
+    keep_history: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +72,7 @@ class LoopDesign:
             "holdout_share": self.holdout_share,
             "retrain_every": self.retrain_every,
             "memory_rounds": self.memory_rounds,
+            "keep_history": self.keep_history,
         }
 
 
@@ -226,6 +229,9 @@ def run_loop(
     model = world.initial_model()
     pool_x: list[Any] = []  # one block per round
     pool_y: list[Any] = []
+    # Systems whose team keeps the data the shipped model learned from retrain on it too.
+    keeps = chosen.keep_history and hasattr(world, "history")
+    base_x, base_y = world.history() if keeps else (None, None)
     figures: list[RoundFigures] = []
     retrained = False
     for index in range(rounds):
@@ -273,7 +279,9 @@ def run_loop(
         retrained = False
         due = chosen.retrain_every > 0 and (index + 1) % chosen.retrain_every == 0
         if due and index + 1 < rounds:
-            new_model = world.fit(np.vstack(pool_x), np.concatenate(pool_y), round_index=index)
+            blocks_x = pool_x if base_x is None else [base_x, *pool_x]
+            blocks_y = pool_y if base_y is None else [base_y, *pool_y]
+            new_model = world.fit(np.vstack(blocks_x), np.concatenate(blocks_y), round_index=index)
             if new_model is not None:
                 model, retrained = new_model, True
         if progress is not None:

@@ -79,3 +79,38 @@ def test_bad_designs_and_systems_are_input_errors() -> None:
         run_loop("nonexistent", rounds=2)
     with pytest.raises(InputError, match="at least 1"):
         run_loop("tax", rounds=0)
+
+
+TOASTER_N, TOASTER_ROUNDS = 2_000, 4
+
+
+@pytest.fixture(scope="module")
+def toaster_runs() -> dict[str, LoopResult]:
+    return {
+        name: run_loop("toaster", rounds=TOASTER_ROUNDS, seed=0, design=name, n=TOASTER_N)
+        for name in ("naive", "reference")
+    }
+
+
+def test_toaster_naive_loop_drifts_while_its_own_labels_look_perfect(
+    toaster_runs: dict[str, LoopResult],
+) -> None:
+    naive = toaster_runs["naive"]
+    mae = naive.series("quality")
+    assert min(mae[1:]) >= mae[0] + 1.0  # seconds off the ideal, whole population
+    assert mae[-1] >= mae[0] + 1.5
+    assert naive.rounds[-1].value <= naive.rounds[0].value - 0.08  # fewer good toasts
+    assert naive.rounds[-1].extra["burnt_rate"] >= 2 * naive.rounds[0].extra["burnt_rate"]
+    # Its own labels (mostly its own answers) make the model look far better than it is.
+    assert all(r.labelled_quality is not None and r.labelled_quality < 3.5 for r in naive.rounds)
+
+
+def test_toaster_reference_loop_holds_with_a_test_kitchen_sample(
+    toaster_runs: dict[str, LoopResult],
+) -> None:
+    reference, naive = toaster_runs["reference"], toaster_runs["naive"]
+    mae = reference.series("quality")
+    assert max(mae) <= mae[0] + 1.0
+    assert mae[-1] <= naive.series("quality")[-1] - 1.0
+    assert reference.rounds[-1].value >= naive.rounds[-1].value + 0.05
+    assert all(r.label_cost > 0 and r.holdout_quality is not None for r in reference.rounds)
