@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mlip.systems import get_system
+from mlip.systems.loops import run_loop
 
 OUTPUT = Path(os.environ.get("MLIP_LAB_OUTPUT", "lab-output"))
 OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -131,8 +132,6 @@ print("saved", OUTPUT / "accuracy-vs-outcome.png")
 # reveal: the tax company from the customers its upsell sold audit protection to, the toaster
 # from re-toasted slices plus every slice nobody complained about. ``reference`` pays for a
 # small random sample whose true outcome it learns whatever the model said.
-from mlip.systems.loops import run_loop
-
 loops = {}
 for system, rounds, size in (("tax", 3, 10_000), ("toaster", 4, 2_000)):
     for design in ("naive", "reference"):

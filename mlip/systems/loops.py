@@ -36,6 +36,7 @@ __all__ = [
     "design_for",
     "designs",
     "run_loop",
+    "with_knobs",
 ]
 
 #: Systems whose feedback loop is simulated.
@@ -300,5 +301,9 @@ def run_loop(
 
 
 def with_knobs(design: LoopDesign, **knobs: Any) -> LoopDesign:
-    """A copy of ``design`` with some knobs changed (``name`` says it is custom)."""
+    """A copy of ``design`` with some knobs changed (``name`` says it is custom).
+
+    >>> with_knobs(designs("toaster")["naive"], exploration_share=0.05).name
+    'naive*'
+    """
     return replace(design, **{"name": f"{design.name}*", **knobs})

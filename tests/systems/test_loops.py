@@ -114,3 +114,22 @@ def test_toaster_reference_loop_holds_with_a_test_kitchen_sample(
     assert mae[-1] <= naive.series("quality")[-1] - 1.0
     assert reference.rounds[-1].value >= naive.rounds[-1].value + 0.05
     assert all(r.label_cost > 0 and r.holdout_quality is not None for r in reference.rounds)
+
+
+def test_the_loops_module_doctests_hold() -> None:
+    import doctest
+
+    import mlip.systems.loops
+
+    failed, attempted = doctest.testmod(mlip.systems.loops)
+    assert attempted >= 2 and failed == 0
+
+
+def test_a_custom_design_is_checked_and_runs() -> None:
+    from mlip.systems.loops import designs, with_knobs
+
+    custom = with_knobs(designs("tax")["naive"], exploration_share=0.1, retrain_every=0)
+    assert design_for("tax", custom) is custom
+    result = run_loop("tax", rounds=2, seed=1, design=custom, n=1_000)
+    assert [r.retrained for r in result.rounds] == [False, False]
+    assert result.rounds[0].label_cost > 0 and result.design.name == "naive*"
