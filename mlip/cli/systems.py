@@ -200,12 +200,13 @@ def run_command(
         int | None,
         typer.Option(
             "--rounds",
-            help="Run the feedback loop instead: this many rounds, retraining after each.",
+            help="Run the feedback loop instead: this many rounds of --n users, retraining after each.",
         ),
     ] = None,
     design: Annotated[
-        str, typer.Option("--design", help="Loop design for --rounds: naive or reference.")
-    ] = "naive",
+        str | None,
+        typer.Option("--design", help="Loop design for --rounds: naive (default) or reference."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Simulate a system and report model quality next to system quality.
@@ -219,7 +220,10 @@ def run_command(
     """
     from mlip.services.systems import run_system, run_system_loop
 
+    if rounds is None and design is not None:
+        raise UsageError("--design chooses a feedback-loop design; use it with --rounds")
     if rounds is not None:
+        chosen = {} if design is None else {"design": design}
         with progress_bar() as bar:
             task = bar.add_task(f"{system}: feedback loop", total=rounds)
 
@@ -227,7 +231,7 @@ def run_command(
                 bar.update(task, completed=done, total=total, description=description)
 
             loop = run_system_loop(
-                name=system, rounds=rounds, seed=seed, design=design, n=n, progress=report_round
+                name=system, rounds=rounds, seed=seed, n=n, progress=report_round, **chosen
             )
         if json_output:
             print_json(loop.to_dict())

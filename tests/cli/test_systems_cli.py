@@ -192,3 +192,7 @@ def test_run_rounds_reports_the_feedback_loop(capsys: pytest.CaptureFixture[str]
     assert code == 0 and "feedback loop" in out and "round" in out
     code, _, err = run_cli(capsys, "systems", "run", "tax", "--rounds", "2", "--design", "x")
     assert code == 2 and "no loop design" in err
+    code, _, err = run_cli(capsys, "systems", "run", "tax", "--design", "reference")
+    assert code == 2 and "--rounds" in err
+    code, _, err = run_cli(capsys, "systems", "run", "transcription", "--rounds", "2")
+    assert code == 2 and "no feedback loop" in err
