@@ -200,7 +200,7 @@ def run_command(
         int | None,
         typer.Option(
             "--rounds",
-            help="Run the feedback loop instead: this many rounds of --n users, retraining after each.",
+            help="Run the feedback loop: this many rounds of --n users, retraining after each.",
         ),
     ] = None,
     design: Annotated[
