@@ -133,3 +133,9 @@ def test_a_custom_design_is_checked_and_runs() -> None:
     result = run_loop("tax", rounds=2, seed=1, design=custom, n=1_000)
     assert [r.retrained for r in result.rounds] == [False, False]
     assert result.rounds[0].label_cost > 0 and result.design.name == "naive*"
+
+
+def test_toaster_loop_is_deterministic() -> None:
+    first, again = (run_loop("toaster", rounds=2, seed=3, n=600) for _ in range(2))
+    assert first.rounds[1].retrained
+    assert [r.to_dict() for r in first.rounds] == [r.to_dict() for r in again.rounds]
