@@ -110,6 +110,10 @@ def show_command(
     for schema in info.telemetry:
         fields = e(", ".join(f.name for f in schema.fields))
         tel.add(f"[bold]{e(schema.event)}[/]: {e(schema.description)} [dim]({fields})[/]")
+    if info.notes:
+        notes = tree.add("[bold]notes[/]")
+        for note in info.notes:
+            notes.add(e(note))
     console.print(tree)
 
 
@@ -196,6 +200,14 @@ def run_command(
         Path | None, typer.Option("--telemetry", help="Write every event to this JSON-lines file.")
     ] = None,
     checkpoint: CheckpointOption = None,
+    fault: Annotated[
+        str | None,
+        typer.Option(
+            "--fault",
+            help="Replace the model by a misbehaving one: nan, inf, negative, huge, constant, "
+            "exception or slow.",
+        ),
+    ] = None,
     rounds: Annotated[
         int | None,
         typer.Option(
@@ -215,7 +227,7 @@ def run_command(
     the current model, collects the labels the design produces and retrains on them.
 
     Example: mlip systems run toaster --n 10000 --seed 1 --telemetry toaster.jsonl
-
+    Example: mlip systems run toaster --n 2000 --fault nan
     Example: mlip systems run tax --rounds 5 --design reference
     """
     from mlip.services.systems import run_system, run_system_loop
@@ -247,6 +259,7 @@ def run_command(
             conditions=conditions,
             telemetry_path=telemetry,
             checkpoint=checkpoint,
+            fault=fault,
         )
         data = result.to_dict()
         if checkpoint is not None:
@@ -266,6 +279,7 @@ def run_command(
             conditions=conditions,
             telemetry_path=telemetry,
             checkpoint=checkpoint,
+            fault=fault,
             progress=report,
         )
     _render_run(result)
@@ -333,6 +347,8 @@ def train_command(
 
 # The transcription service's own command lives in its module; registered here as
 # `mlip systems transcribe`.
+from mlip.cli.transcribe import record as _record  # noqa: E402
 from mlip.cli.transcribe import transcribe as _transcribe  # noqa: E402
 
 app.command("transcribe")(_transcribe)
+app.command("record")(_record)

@@ -3,7 +3,9 @@
 A stream is a concatenation of *segments*: each segment is one :meth:`System.run` under some
 environment conditions. Segments run in the drifted world are marked, so every drift *episode*
 (consecutive drifted segments) has an exactly known start and end in the stream. Time ``t`` is
-renumbered so it keeps increasing across segments, as in one long production log.
+renumbered so it keeps increasing across segments, as in one long production log; fields the
+system's telemetry schema marks as ``time`` (on the clock of ``t``, e.g. when a late-labelled
+return was filed) are shifted with it.
 
 - sudden drift: normal segments, then drifted ones;
 - gradual drift: normal segments, then a run whose condition itself worsens over time (e.g. an
@@ -95,6 +97,7 @@ def build_stream(
     Segment ``i`` runs with seed ``spec.seed * 1000 + i``. ``runs`` caches recorded segments,
     so streams that share a prefix (same seed, same first segments) simulate it only once.
     """
+    time_fields = {schema.event: schema.time_fields for schema in system.telemetry_schema()}
     events: list[dict[str, Any]] = []
     episodes: list[tuple[int, int]] = []
     offset = 0
@@ -122,8 +125,9 @@ def build_stream(
             last_t = max(last_t, int(event["t"]))
             renumbered = dict(event)
             renumbered["t"] = int(event["t"]) + offset
-            if isinstance(renumbered.get("filed_t"), int):  # a delayed label's filing time
-                renumbered["filed_t"] += offset
+            for name in time_fields.get(str(event.get("event")), ()):
+                if isinstance(renumbered.get(name), int):
+                    renumbered[name] += offset
             events.append(renumbered)
         offset += last_t + 1
         if start is None:

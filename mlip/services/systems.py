@@ -80,6 +80,8 @@ class SystemDescription:
     #: The model checkpoint the ML component loads (the shipped one unless one was given).
     checkpoint: str = ""
     shipped_checkpoint: bool = True
+    #: Further facts from :meth:`System.notes` (e.g. the transcription model's vocabulary).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +115,7 @@ class SystemDescription:
                 for c in self.conditions
             ],
             "metrics": dict(self.metrics),
+            "notes": list(self.notes),
             "telemetry": [
                 {
                     "event": s.event,
@@ -177,6 +180,7 @@ def describe_system(*, name: str, checkpoint: Path | None = None) -> SystemDescr
         metrics=tuple(sorted(system.metric_descriptions().items())),
         checkpoint=str(checkpoint if checkpoint is not None else system.checkpoint_path()),
         shipped_checkpoint=checkpoint is None,
+        notes=tuple(system.notes()),
     )
 
 
@@ -208,11 +212,13 @@ def run_system(
     conditions: dict[str, str] | None = None,
     telemetry_path: Path | None = None,
     checkpoint: Path | None = None,
+    fault: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Simulate ``n`` sessions of system ``name`` (its default size when ``n`` is None).
 
-    ``checkpoint`` replaces the shipped model by one ``mlip systems train`` wrote. Validates the
+    ``checkpoint`` replaces the shipped model by one ``mlip systems train`` wrote; ``fault``
+    wraps the model in a misbehaving one of that kind (see ``FAULT_KINDS``). Validates the
     arguments before any work starts, so a bad telemetry path, checkpoint or ``n`` fails fast.
     """
     system = get_system(name)
@@ -223,12 +229,15 @@ def run_system(
     if seed < 0:
         raise UsageError(f"--seed must be zero or positive, got {seed}")
     checked = system.resolve_conditions(conditions)
+    if fault is not None:
+        system.check_fault_kind(fault)
     model = load_checkpoint(system, checkpoint) if checkpoint is not None else None
     with _telemetry_file(telemetry_path) as sink:
         return system.run(
             n=n,
             seed=seed,
             model=model,
+            fault=fault,
             conditions=checked or None,
             telemetry=sink,
             progress=progress,

@@ -1,25 +1,30 @@
 """Transcribe one WAV file with the transcription system's committed speech model.
 
-The same non-ML pipeline as the simulated service: intake (validation and the documented
-conversions, see :mod:`mlip.systems.transcription._intake`), voice-activity segmentation, the
-speech model, and the low-confidence annotation the editor UI shows. Bad files raise
+The work is the transcription system's public :func:`mlip.systems.transcription.transcribe`,
+the very pipeline its simulated service runs for every upload (intake with its documented
+conversions, voice-activity segmentation, the speech model, billing); this service adds the
+low-confidence annotation the editor UI shows and plain data for ``--json``. Bad files raise
 :class:`~mlip.errors.InputError` with a one-line message.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mlip.errors import InputError
+from mlip.errors import InputError, UsageError
+from mlip.systems.transcription import MAX_FILE_BYTES
 
-__all__ = ["MAX_FILE_BYTES", "TranscribedWord", "TranscriptResult", "transcribe_file"]
-
-#: Larger files are refused before reading (10 minutes of 8-channel 32-bit 192 kHz fits).
-MAX_FILE_BYTES = 512 * 1024 * 1024
+__all__ = [
+    "MAX_FILE_BYTES",
+    "RECORDING_TIP",
+    "SampleRecording",
+    "TranscribedWord",
+    "TranscriptResult",
+    "record_sample",
+    "transcribe_file",
+]
 
 
 @dataclass(frozen=True)
@@ -83,56 +88,123 @@ class TranscriptResult:
         }
 
 
-@cache
-def _speech_model() -> Any:
-    from mlip.systems.transcription import TranscriptionSystem
-
-    return TranscriptionSystem().load_model()
-
-
 def transcribe_file(*, path: Path, alternatives: bool = False) -> TranscriptResult:
     """Transcribe the WAV file at ``path``; ``alternatives`` adds each word's top-3 guesses."""
-    from mlip.systems.transcription._features import segment_words
-    from mlip.systems.transcription._intake import read_wav
-    from mlip.systems.transcription._simulation import LOW_CONFIDENCE, PRICE_PER_MINUTE
-    from mlip.systems.transcription._speech import SAMPLE_RATE
+    from mlip.systems.transcription import LOW_CONFIDENCE, transcribe
 
-    if not path.exists():
-        raise InputError(f"no such file: {path}")
-    if not path.is_file():
-        raise InputError(f"not a file: {path}")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path} is {size // (1024 * 1024)} MB; the service accepts at most "
-                         f"{MAX_FILE_BYTES // (1024 * 1024)} MB")  # fmt: skip
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror}") from None
-    intake = read_wav(data)
-    spans = segment_words(intake.audio)
-    recognition = _speech_model().recognize([intake.audio[a:b] for a, b in spans])
+    transcript = transcribe(path)
+    if transcript.model_error is not None:
+        raise InputError(f"the speech model failed on {path}: {transcript.model_error}")
     words = tuple(
         TranscribedWord(
-            text=guess.text,
-            confidence=round(guess.confidence, 6),
-            start_s=round(start / SAMPLE_RATE, 3),
-            end_s=round(end / SAMPLE_RATE, 3),
-            low_confidence=guess.confidence < LOW_CONFIDENCE,
-            alternatives=tuple(guess.alternatives) if alternatives else (),
+            text=word.text,
+            confidence=round(word.confidence, 6),
+            start_s=round(word.start_s, 3),
+            end_s=round(word.end_s, 3),
+            low_confidence=word.confidence < LOW_CONFIDENCE,
+            alternatives=word.alternatives if alternatives else (),
         )
-        for guess, (start, end) in zip(recognition.words, spans, strict=True)
+        for word in transcript.words
     )
-    billed = max(1, math.ceil(intake.duration_s / 60))
     return TranscriptResult(
         path=str(path),
-        duration_s=round(intake.duration_s, 3),
-        sample_rate=intake.sample_rate,
-        channels=intake.channels,
-        bits=intake.bits,
-        conversions=intake.conversions,
+        duration_s=round(transcript.duration_s, 3),
+        sample_rate=transcript.sample_rate,
+        channels=transcript.channels,
+        bits=transcript.bits,
+        conversions=transcript.conversions,
         words=words,
-        billed_minutes=billed,
-        price_usd=round(billed * PRICE_PER_MINUTE, 2),
+        billed_minutes=transcript.billed_minutes,
+        price_usd=transcript.price_usd,
         low_confidence_threshold=LOW_CONFIDENCE,
+    )
+
+
+#: What to tell someone about to record themselves for the service.
+RECORDING_TIP = (
+    "Recording yourself? Say words from the vocabulary (mlip systems show transcription), "
+    "one at a time with a clear pause between them: the service cuts the audio at pauses and "
+    "knows only its vocabulary (other words come back as <unk>)."
+)
+
+
+@dataclass(frozen=True)
+class SampleRecording:
+    """A sample recording ``mlip systems record`` wrote."""
+
+    path: str
+    words: tuple[str, ...]
+    voice: str
+    duration_s: float
+    sample_rate: int
+    unknown_words: tuple[str, ...]
+    tip: str = RECORDING_TIP
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "path": self.path,
+            "words": list(self.words),
+            "voice": self.voice,
+            "duration_s": self.duration_s,
+            "sample_rate": self.sample_rate,
+            "unknown_words": list(self.unknown_words),
+            "tip": self.tip,
+        }
+
+
+def record_sample(
+    *, text: str, output: Path, voice: str | None = None, force: bool = False
+) -> SampleRecording:
+    """Speak ``text`` word by word with pauses and write it to ``output`` as a 16-bit WAV file.
+
+    Refuses to replace an existing file unless ``force``; the file appears complete or not at
+    all (written beside the target, then renamed).
+    """
+    import os
+    import tempfile
+
+    from mlip.systems.transcription import (
+        DEFAULT_VOICE,
+        SAMPLE_RATE,
+        VOCABULARY,
+        encode_wav,
+        speak,
+    )
+
+    words = tuple(word.strip(".,;:!?\"'").lower() for word in text.split())
+    words = tuple(word for word in words if word)
+    if not words:
+        raise UsageError('give the words to say, e.g. mlip systems record "seven toaster refund"')
+    if output.is_dir():
+        raise InputError(f"{output} is a folder; give a file name such as memo.wav")
+    if output.suffix.lower() != ".wav":
+        raise UsageError(f"the recording is a WAV file: name it *.wav, not {output.name!r}")
+    if output.exists() and not force:
+        raise UsageError(f"{output} already exists; use --force to replace it")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"folder {folder} does not exist")
+    chosen = voice or DEFAULT_VOICE
+    try:
+        samples = speak(words, voice=chosen)
+    except ValueError as error:
+        raise UsageError(f"{error}; try {DEFAULT_VOICE}, en-us+f1 or en+m4") from None
+    data = encode_wav(samples)
+    handle, temporary = tempfile.mkstemp(prefix=".mlip-record-", suffix=".wav", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, output)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"cannot write {output}: {error.strerror}") from None
+    known = set(VOCABULARY)
+    return SampleRecording(
+        path=str(output),
+        words=words,
+        voice=chosen,
+        duration_s=round(len(samples) / SAMPLE_RATE, 3),
+        sample_rate=SAMPLE_RATE,
+        unknown_words=tuple(word for word in words if word not in known),
     )

@@ -4,8 +4,15 @@ A running example is an ML-enabled system: one or more machine-learned component
 larger system of ordinary (non-ML) software, sensors and people. The contract asks each system
 to describe its architecture (:meth:`System.components`), the places where assignments extend it
 (:meth:`System.extension_points`), the telemetry it emits (:meth:`System.telemetry_schema`), and
-to simulate itself against a seeded environment (:meth:`System.run`), reporting model quality
-and system quality side by side, because the point of the course is that they differ.
+to simulate itself against a seeded environment, reporting model quality and system quality
+side by side, because the point of the course is that they differ.
+
+:meth:`System.run` is the same pipeline for every system (a template method, like
+scikit-learn's ``BaseEstimator``): it validates the arguments, resolves conditions and a faulty
+model, loads the model, builds the telemetry stream, reports progress, and calls the one step
+each system writes, :meth:`System.simulate`, with a :class:`Simulation`. Extensions reach the
+simulation as :class:`Extension` objects that answer batches of independent calls
+(:meth:`Extension.many`), so a sandboxed student function costs one round trip per batch.
 
 This module imports nothing heavy; a system's module that defines its :class:`System` subclass
 must stay light too (numpy, torch and scikit-learn are imported inside methods or submodules),
@@ -15,7 +22,7 @@ so that ``mlip systems list`` and ``mlip --help`` stay fast. The conformance sui
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -32,13 +39,16 @@ __all__ = [
     "Condition",
     "EventField",
     "EventSchema",
+    "Extension",
     "ExtensionPoint",
     "ProgressCallback",
     "RunResult",
+    "Simulation",
     "System",
     "TelemetrySink",
     "TelemetryStream",
     "TrainReport",
+    "event_schema",
 ]
 
 #: Kinds of misbehaving model every system can produce with :meth:`System.faulty_model`.
@@ -62,13 +72,19 @@ class ComponentKind(str, Enum):  # noqa: UP042 - StrEnum would change str() of m
 
 @dataclass(frozen=True)
 class Component:
-    """One box in the system's architecture diagram."""
+    """One box in the system's architecture diagram.
+
+    An arrow runs from every component that produces an item to every one that consumes it.
+    When several components produce an item this one consumes, ``sources`` names the one it
+    reads (item → component name); :func:`mlip.systems.data_flow` refuses to guess.
+    """
 
     name: str
     kind: ComponentKind
     description: str
     consumes: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -77,7 +93,10 @@ class ExtensionPoint:
 
     ``kind`` is one of ``guard``, ``monitor``, ``policy`` or ``requirement``; ``signature`` is
     the Python signature students implement, written out for humans; ``attaches_to`` names the
-    component the extension wraps or observes.
+    component the extension wraps or observes. ``naive`` is the extension that changes nothing:
+    the system with it behaves exactly as without any (the conformance suite checks this, and
+    uses it to check that the system calls the point and batches its calls correctly); every
+    point except a monitor declares one.
     """
 
     name: str
@@ -85,6 +104,7 @@ class ExtensionPoint:
     signature: str
     description: str
     attaches_to: str
+    naive: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,11 +122,17 @@ class Condition:
 
 @dataclass(frozen=True)
 class EventField:
-    """One field of a telemetry event."""
+    """One field of a telemetry event.
+
+    ``time`` marks a field that holds a time index on the same clock as the event's ``t`` (e.g.
+    the week a late-labelled return was filed): tools that shift ``t``, such as joining runs
+    into one long stream, shift these fields too, without knowing any system's field names.
+    """
 
     name: str
     type: str  # "int", "float", "str", "bool", "list", "dict" or a union such as "float|null"
     description: str
+    time: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +146,26 @@ class EventSchema:
     event: str
     description: str
     fields: tuple[EventField, ...]
+
+    @property
+    def time_fields(self) -> tuple[str, ...]:
+        """Names of the fields marked ``time`` (on the clock of ``t``)."""
+        return tuple(f.name for f in self.fields if f.time)
+
+
+def event_schema(
+    event: str, description: str, *fields: EventField | tuple[str, str, str]
+) -> EventSchema:
+    """The one way systems declare an event: fields as ``(name, type, description)`` triples.
+
+    Use an :class:`EventField` for a field that needs more, e.g. ``EventField("filed_t", "int",
+    "week the return was filed", time=True)``.
+    """
+    return EventSchema(
+        event,
+        description,
+        tuple(item if isinstance(item, EventField) else EventField(*item) for item in fields),
+    )
 
 
 @dataclass(frozen=True)
@@ -249,6 +295,10 @@ class System(ABC):
         """What each metric :meth:`run` reports means (for ``systems show`` and the docs)."""
         return {}
 
+    def notes(self) -> tuple[str, ...]:
+        """Further things a user of the system should know (``systems show`` lists them)."""
+        return ()
+
     @abstractmethod
     def checkpoint_path(self) -> Path:
         """Where the committed model checkpoint lives."""
@@ -280,13 +330,13 @@ class System(ABC):
         answer from it (``slow``) or derive their output from it.
         """
 
-    @abstractmethod
     def run(
         self,
         *,
         n: int,
         seed: int,
         model: Any = None,
+        fault: str | None = None,
         extensions: Mapping[str, Any] | None = None,
         conditions: Mapping[str, str] | None = None,
         telemetry: TelemetrySink | None = None,
@@ -294,11 +344,125 @@ class System(ABC):
     ) -> RunResult:
         """Simulate ``n`` sessions against the environment seeded with ``seed``.
 
-        ``model`` replaces the ML component (e.g. a :meth:`faulty_model`); ``extensions`` maps
-        extension-point names to student code; ``conditions`` selects environment conditions.
-        With no extensions the system behaves naively (it trusts its model), so assignments have
+        ``model`` replaces the ML component (default: the committed checkpoint); ``fault``
+        wraps it in a :meth:`faulty_model` of that kind; ``extensions`` maps extension-point
+        names to student code; ``conditions`` selects environment conditions. With no
+        extensions the system behaves naively (it trusts its model), so assignments have
         something to improve. Deterministic: equal arguments give equal results.
+
+        The pipeline is the same for every system; only :meth:`simulate` differs.
         """
+        self.check_run_size(n)
+        chosen_extensions = self.check_extensions(extensions)
+        chosen_conditions = self.resolve_conditions(conditions)
+        if fault is not None:
+            self.check_fault_kind(fault)
+        healthy = model if model is not None else self.load_model()
+        used = self.faulty_model(fault, model=healthy) if fault is not None else healthy
+        stream = TelemetryStream(telemetry, monitor=chosen_extensions.get("monitor"))
+        reporter = _ProgressReporter(progress)
+        model_metrics, system_metrics = self.simulate(
+            Simulation(
+                n=n,
+                seed=seed,
+                model=used,
+                conditions=chosen_conditions,
+                extensions={
+                    name: Extension(name, function) for name, function in chosen_extensions.items()
+                },
+                telemetry=stream,
+                progress=reporter,
+            )
+        )
+        reporter.finish(n)
+        return RunResult(
+            system=self.name,
+            n=n,
+            seed=seed,
+            model=dict(model_metrics),
+            system_metrics=dict(system_metrics),
+            conditions=chosen_conditions,
+        )
+
+    @abstractmethod
+    def simulate(self, simulation: Simulation) -> tuple[Mapping[str, float], Mapping[str, float]]:
+        """The system's own step of :meth:`run`: ``(model metrics, system metrics)``.
+
+        ``simulation`` holds validated arguments, the model to use, the extensions (call
+        independent calls in one :meth:`Extension.many` batch), the telemetry stream to emit
+        every event through (its ``alerts`` count belongs in the system metrics) and a progress
+        callback to call as work gets done.
+        """
+
+
+class Extension:
+    """Student code at one extension point, as a simulation calls it.
+
+    ``extension(*args)`` is one call. ``extension.many(calls)`` answers several independent
+    calls (a list of argument tuples) in order, exactly as calling them one by one would; when
+    the student's function offers ``many`` itself (the check engine's wrapper, the autograder's
+    sandbox proxy), the whole batch goes there in one go: one round trip instead of one per call.
+    Simulations batch wherever calls do not depend on each other's answers.
+    """
+
+    def __init__(self, name: str, function: Callable[..., Any]) -> None:
+        self.name = name
+        self.function = function
+        self.__name__ = getattr(function, "__name__", name)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+    def many(self, calls: Sequence[Sequence[Any]]) -> list[Any]:
+        """The answers to ``calls``, in order (see the class docstring)."""
+        batch = [tuple(args) for args in calls]
+        if not batch:
+            return []
+        offered = getattr(self.function, "many", None)
+        if not callable(offered):
+            return [self.function(*args) for args in batch]
+        answers = list(offered(batch))
+        if len(answers) != len(batch):
+            raise UsageError(
+                f"extension {self.name!r} gave {len(answers)} answers to {len(batch)} calls"
+            )
+        return answers
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What :meth:`System.run` hands to :meth:`System.simulate`: everything already checked.
+
+    ``conditions`` holds every declared condition (defaults filled in); ``extensions`` only the
+    extension points the caller filled, so a missing name means the naive system.
+    """
+
+    n: int
+    seed: int
+    model: Any
+    conditions: Mapping[str, str]
+    extensions: Mapping[str, Extension]
+    telemetry: TelemetryStream
+    progress: ProgressCallback
+
+
+class _ProgressReporter:
+    """Forwards progress to the caller's callback and makes sure the last report says done."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self._last: tuple[int, int, str] | None = None
+
+    def __call__(self, done: int, total: int, description: str) -> None:
+        self._last = (done, total, description)
+        if self._callback is not None:
+            self._callback(done, total, description)
+
+    def finish(self, n: int) -> None:
+        if self._last is None:
+            self(n, n, "simulating")
+        elif self._last[0] != self._last[1]:
+            self(self._last[1], self._last[1], self._last[2])
 
 
 class TelemetryStream:
@@ -354,11 +518,9 @@ MONITOR_EXTENSION = ExtensionPoint(
 
 #: Schema of the ``alert`` event :class:`TelemetryStream` emits for a monitor; systems that
 #: offer a ``monitor`` extension point include it in their :meth:`System.telemetry_schema`.
-ALERT_EVENT = EventSchema(
-    event="alert",
-    description="A monitor extension raised an alert after seeing an event.",
-    fields=(
-        EventField("monitor", "str", "name of the monitor function"),
-        EventField("reason", "str", "why the monitor alerted, in its own words"),
-    ),
+ALERT_EVENT = event_schema(
+    "alert",
+    "A monitor extension raised an alert after seeing an event.",
+    ("monitor", "str", "name of the monitor function"),
+    ("reason", "str", "why the monitor alerted, in its own words"),
 )

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from mlip.errors import UsageError
-from mlip.systems._contract import FAULT_KINDS, ComponentKind, RunResult, System
+from mlip.systems._contract import FAULT_KINDS, ComponentKind, ExtensionPoint, RunResult, System
+from mlip.systems._dataflow import data_flow
 
 __all__ = ["CHECKS", "SMALL_N", "check_system", "system_checks"]
 
@@ -62,6 +63,10 @@ def check_components(system: System) -> None:
     assert ComponentKind.NON_ML in kinds, "no non-ML component: a model alone is not a system"
     for c in components:
         assert c.description, f"component {c.name!r} has no description"
+    try:
+        data_flow(components)  # every consumed item has one producer, or a declared source
+    except UsageError as error:
+        raise AssertionError(f"components() data flow: {error}") from None
 
 
 def check_extension_points(system: System) -> None:
@@ -93,6 +98,12 @@ def _type_matches(value: Any, declared: str) -> bool:
 def check_telemetry_schema(system: System) -> None:
     schema = {s.event: s for s in system.telemetry_schema()}
     assert schema, "telemetry_schema() is empty"
+    for event in schema.values():
+        for declared_field in event.fields:
+            assert not declared_field.time or declared_field.type in ("int", "int|null"), (
+                f"event {event.event!r}: time field {declared_field.name!r} must be an int, "
+                f"not {declared_field.type}"
+            )
     events: list[dict[str, Any]] = []
     system.run(n=SMALL_N, seed=0, telemetry=events.append)
     assert events, "run() emitted no telemetry"
@@ -112,6 +123,11 @@ def check_telemetry_schema(system: System) -> None:
         for field, declared_type in declared.items():
             assert _type_matches(record[field], declared_type), (
                 f"event {name!r} field {field!r} = {record[field]!r} is not {declared_type}"
+            )
+        for field in schema[name].time_fields:
+            value = record[field]
+            assert value is None or (isinstance(value, int) and value <= record["t"]), (
+                f"event {name!r} time field {field!r} = {value!r} is not a time index up to t"
             )
 
 
@@ -189,6 +205,113 @@ def check_monitor_sees_every_event(system: System) -> None:
     assert len(alerts) == 1, f"expected one alert event, got {len(alerts)}"
 
 
+def check_run_is_the_shared_pipeline(system: System) -> None:
+    assert type(system).run is System.run, (
+        "run() is overridden: implement simulate() and let System.run validate the arguments, "
+        "load the model, build the telemetry stream and report progress for every system alike"
+    )
+
+
+def _guard_points(system: System) -> list[ExtensionPoint]:
+    """The extension points a simulation calls (every kind but the monitor, which watches)."""
+    return [point for point in system.extension_points() if point.kind != "monitor"]
+
+
+def check_extension_points_declare_naive_behaviour(system: System) -> None:
+    for point in _guard_points(system):
+        assert callable(point.naive), (
+            f"extension point {point.name!r} declares no naive function (the extension that "
+            "changes nothing), so nobody can tell what the system does without it"
+        )
+
+
+class _Probe(Exception):
+    """Raised by a probe extension; run() must let it out (it means: the point was called)."""
+
+
+def _raise_probe(*args: Any) -> Any:
+    raise _Probe
+
+
+class _BatchProbe:
+    """A probe offering ``many``, like the check engine's wrapper of a student's function."""
+
+    def __call__(self, *args: Any) -> Any:
+        raise _Probe
+
+    def many(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        raise _Probe
+
+
+def _is_called(system: System, name: str, probe: Any) -> bool:
+    """Whether any of a few small runs calls extension ``name`` (the probe's error escapes)."""
+    for seed in range(5):
+        try:
+            system.run(n=SMALL_N, seed=seed, extensions={name: probe})
+        except _Probe:
+            return True
+    return False
+
+
+def check_extensions_are_called(system: System) -> None:
+    for point in _guard_points(system):
+        assert _is_called(system, point.name, _raise_probe), (
+            f"run() never called extension {point.name!r} (or swallowed the error it raised): "
+            "the system ignores the code students plug in"
+        )
+        assert _is_called(system, point.name, _BatchProbe()), (
+            f"run() never called extension {point.name!r} when it offers many() (or swallowed "
+            "the error it raised)"
+        )
+
+
+class _Batching:
+    """The naive function offering ``many``; counts calls and batch sizes."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.single_calls = 0
+        self.batches: list[int] = []
+
+    def __call__(self, *args: Any) -> Any:
+        self.single_calls += 1
+        return self.function(*args)
+
+    def many(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        self.batches.append(len(calls))
+        return [self.function(*args) for args in calls]
+
+
+def _run_with_events(system: System, **arguments: Any) -> tuple[dict[str, Any], list[Any]]:
+    events: list[dict[str, Any]] = []
+    result = system.run(n=SMALL_N, seed=1, telemetry=events.append, **arguments)
+    return result.to_dict(), events
+
+
+def check_naive_extensions_change_nothing(system: System) -> None:
+    naive = {point.name: point.naive for point in _guard_points(system) if point.naive}
+    if not naive:
+        return
+    plain = _run_with_events(system)
+    assert _run_with_events(system, extensions=naive) == plain, (
+        "with every extension point's naive function plugged in, the run differs from the "
+        "system without extensions: either a naive function is not naive, or answers are not "
+        "used for their own calls (a batch's answers come in the order of its calls)"
+    )
+    batching = {name: _Batching(function) for name, function in naive.items()}
+    assert _run_with_events(system, extensions=batching) == plain, (
+        "with naive extensions answering in batches (many), the run differs from the system "
+        "without extensions: batched answers must be used exactly like one-by-one answers, "
+        "in the order of the calls"
+    )
+    for name, spy in batching.items():
+        assert any(size > 1 for size in spy.batches), (
+            f"extension {name!r} is never called in batches ({spy.single_calls} single calls, "
+            f"batch sizes {sorted(set(spy.batches))}): pass independent calls to "
+            "extension.many() so a sandboxed student function costs one round trip per batch"
+        )
+
+
 def check_checkpoint_and_training(system: System) -> None:
     path = system.checkpoint_path()
     assert path.exists(), f"committed checkpoint {path} is missing"
@@ -220,7 +343,11 @@ def check_entry_point_import_is_light(system: System) -> None:
 CHECKS: tuple[Check, ...] = (
     check_components,
     check_extension_points,
+    check_run_is_the_shared_pipeline,
+    check_extension_points_declare_naive_behaviour,
     check_telemetry_schema,
+    check_extensions_are_called,
+    check_naive_extensions_change_nothing,
     check_run_is_deterministic,
     check_run_reports_progress,
     check_faulty_models_do_not_crash_the_simulation,

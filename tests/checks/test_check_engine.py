@@ -20,7 +20,14 @@ from mlip.checks import (
     run_check,
 )
 from mlip.checks._families import to_bool, to_float
-from mlip.systems import Component, ComponentKind, ExtensionPoint, RunResult, System, TrainReport
+from mlip.systems import (
+    Component,
+    ComponentKind,
+    ExtensionPoint,
+    Simulation,
+    System,
+    TrainReport,
+)
 
 
 class CounterSystem(System):
@@ -51,24 +58,15 @@ class CounterSystem(System):
     def faulty_model(self, kind: str, *, model: Any = None) -> Any:
         return kind
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Any = None,
-        conditions: Any = None,
-        telemetry: Any = None,
-        progress: Any = None,
-    ) -> RunResult:
-        cap = (extensions or {}).get("cap")
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+        cap = simulation.extensions.get("cap")
         harmful = 0
-        for index in range(n):
-            value = float(seed * 100 + index) if model != "nan" else math.nan
+        for index in range(simulation.n):
+            nan = simulation.model == "nan"
+            value = float(simulation.seed * 100 + index) if not nan else math.nan
             guarded = value if cap is None else cap(value)
             harmful += not (guarded <= 10.0)
-        return RunResult("counter", n, seed, {}, {"harmful": float(harmful)})
+        return {}, {"harmful": float(harmful)}
 
 
 SPEC = ExtensionSpec("cap", coerce=to_float, fallback=lambda value: value)

@@ -196,3 +196,27 @@ def test_run_rounds_reports_the_feedback_loop(capsys: pytest.CaptureFixture[str]
     assert code == 2 and "--rounds" in err
     code, _, err = run_cli(capsys, "systems", "run", "transcription", "--rounds", "2")
     assert code == 2 and "no feedback loop" in err
+
+
+def test_run_with_a_fault_uses_the_faulty_model(capsys: pytest.CaptureFixture[str]) -> None:
+    from mlip.systems import get_system
+
+    code, out, _ = run_cli(
+        capsys, "systems", "run", "toaster", "--n", "40", "--fault", "nan", "--json"
+    )
+    system = get_system("toaster")
+    expected = system.run(n=40, seed=0, model=system.faulty_model("nan")).to_dict()
+    assert code == 0 and json.loads(out) == expected
+    assert expected["model"]["invalid_rate"] == 1.0
+    code, _, err = run_cli(capsys, "systems", "run", "toaster", "--n", "40", "--fault", "bogus")
+    assert code == 2 and "unknown fault kind 'bogus'" in err
+
+
+def test_show_lists_the_transcription_vocabulary(capsys: pytest.CaptureFixture[str]) -> None:
+    from mlip.systems.transcription import VOCABULARY
+
+    code, out, _ = run_cli(capsys, "systems", "show", "transcription", "--json")
+    notes = json.loads(out)["notes"]
+    assert code == 0 and notes[0].startswith(f"vocabulary ({len(VOCABULARY)} words")
+    code, out, _ = run_cli(capsys, "systems", "show", "toaster", "--json")
+    assert code == 0 and json.loads(out)["notes"] == []

@@ -70,3 +70,76 @@ def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code = main(["systems", "transcribe", str(tmp_path / "nope.wav")])
     assert code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_record_then_transcribe_gives_back_mostly_the_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    said = ["seven", "toaster", "refund", "please", "tomorrow", "budget"]
+    memo = tmp_path / "memo.wav"
+    assert main(["systems", "record", " ".join(said), "-o", str(memo), "--json"]) == 0
+    recorded = json.loads(capsys.readouterr().out)
+    assert recorded["words"] == said and recorded["unknown_words"] == []
+    assert "pause" in recorded["tip"] and memo.is_file()
+    assert main(["systems", "transcribe", str(memo), "--json"]) == 0
+    heard = [w["text"] for w in json.loads(capsys.readouterr().out)["words"]]
+    assert len(heard) == len(said)
+    assert sum(a == b for a, b in zip(heard, said, strict=True)) >= len(said) - 1, heard
+
+
+def test_record_names_words_outside_the_vocabulary_and_gives_the_tip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    memo = tmp_path / "memo.wav"
+    assert main(["systems", "record", "Seven, elephant!", "-o", str(memo)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "2 word(s)" in shown and "will come back as <unk>): elephant" in shown
+    assert "one at a time with a clear pause" in shown
+    assert f"mlip systems transcribe {memo}" in shown
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["   ", "-o", "{tmp}/a.wav"], "give the words to say"),
+        (["seven", "-o", "{tmp}/a.mp3"], "name it *.wav"),
+        (["seven", "-o", "{tmp}/missing/a.wav"], "does not exist"),
+        (["seven", "-o", "{tmp}"], "is a folder"),
+        (["seven", "-o", "{tmp}/a.wav", "--voice", "en-us+nosuch"], "no voice 'en-us+nosuch'"),
+    ],
+)
+def test_record_refuses_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    code = main(["systems", "record", *(a.replace("{tmp}", str(tmp_path)) for a in arguments)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_record_never_replaces_a_file_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    memo = tmp_path / "memo.wav"
+    memo.write_bytes(b"my own recording")
+    assert main(["systems", "record", "seven", "-o", str(memo)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert memo.read_bytes() == b"my own recording"
+    assert main(["systems", "record", "seven", "-o", str(memo), "--force"]) == 0
+    assert memo.read_bytes()[:4] == b"RIFF"
+    assert [p.name for p in tmp_path.iterdir()] == ["memo.wav"]  # no temporary file left
+
+
+def test_a_silent_file_is_not_billed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(b"\0\0" * SAMPLE_RATE * 2)
+    assert main(["systems", "transcribe", str(silent), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["words"] == [] and data["billed_minutes"] == 0 and data["price_usd"] == 0.0
+    assert main(["systems", "transcribe", str(silent)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "nothing is billed" in shown and "clear pause" in shown

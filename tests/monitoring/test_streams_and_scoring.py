@@ -84,3 +84,15 @@ def test_published_scale() -> None:
         0,
         0,
     ]
+
+
+def test_time_fields_marked_in_the_schema_move_with_t_across_segments() -> None:
+    system = get_system("tax")
+    marked = {s.event: s.time_fields for s in system.telemetry_schema() if s.time_fields}
+    assert marked == {"audit_label": ("filed_t",)}
+    stream = build_stream(system, StreamSpec("labels", "none", (Segment(300), Segment(300))))
+    labels = [event for event in stream.events if event["event"] == "audit_label"]
+    second_segment = [label for label in labels if label["t"] > 60]
+    assert second_segment, "the test needs late labels in the second segment"
+    # a label arrives 6 to 26 weeks after filing, in every segment
+    assert all(6 <= label["t"] - label["filed_t"] <= 26 for label in labels)

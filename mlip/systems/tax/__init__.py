@@ -15,7 +15,6 @@ Metrics of :meth:`TaxSystem.run` (see :data:`METRIC_DESCRIPTIONS`): ``harmful_ad
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,9 +24,8 @@ from mlip.systems._contract import (
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
-    RunResult,
+    Simulation,
     System,
-    TelemetrySink,
     TrainReport,
 )
 from mlip.systems.tax._spec import (
@@ -39,6 +37,8 @@ from mlip.systems.tax._spec import (
     FILING_STEPS,
     HIGH_RISK_THRESHOLD,
     METRIC_DESCRIPTIONS,
+    naive_advice_guard,
+    naive_prompt_policy,
 )
 
 __all__ = [
@@ -52,18 +52,6 @@ __all__ = [
 ]
 
 CHECKPOINT = Path(__file__).with_name("audit_risk_model.json")
-
-
-def naive_advice_guard(
-    advice: dict[str, Any], tax_return: dict[str, Any], risk: float
-) -> dict[str, Any]:
-    """The identity guard: show whatever the naive advice service would show."""
-    return advice
-
-
-def naive_prompt_policy(risk: float, prompts_shown: int, step: str) -> bool:
-    """The naive upsell decision: prompt on every screen while the risk is high."""
-    return risk >= HIGH_RISK_THRESHOLD
 
 
 class TaxSystem(System):
@@ -124,28 +112,7 @@ class TaxSystem(System):
 
         return FaultyAuditRiskModel(kind, model if model is not None else self.load_model())
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, str] | None = None,
-        telemetry: TelemetrySink | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> RunResult:
-        self.check_run_size(n)
-        chosen = self.resolve_conditions(conditions)
-        extensions = self.check_extensions(extensions)
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
         from mlip.systems.tax._simulation import simulate
 
-        return simulate(
-            n=n,
-            seed=seed,
-            model=model if model is not None else self.load_model(),
-            extensions=extensions,
-            conditions=chosen,
-            telemetry=telemetry,
-            progress=progress,
-        )
+        return simulate(simulation)

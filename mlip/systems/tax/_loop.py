@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from mlip.systems.loops import LoopDesign
-from mlip.systems.tax._metrics import auc, expected_calibration_error
+from mlip.systems.metrics import expected_calibration_error
+from mlip.systems.tax._metrics import auc, usable_risk
 from mlip.systems.tax._model import AuditRiskModel, featurise
 from mlip.systems.tax._population import AGE_BANDS, audit_probability, generate_population
 from mlip.systems.tax._simulation import (
@@ -161,7 +162,9 @@ class LoopWorld:
             value=(revenue - label_cost) / n,
             extra={
                 "flagged_rate": float(flagged.mean()),
-                "calibration_error": expected_calibration_error(eval_risk, self.eval_audited),
+                "calibration_error": expected_calibration_error(
+                    usable_risk(eval_risk).tolist(), self.eval_audited.tolist()
+                ),
                 "mean_risk": float(np.mean(eval_risk)),
                 "true_audit_rate": float(np.mean(self.eval_audited)),
                 "conversion_rate": float(bought.mean()),

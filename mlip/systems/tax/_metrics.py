@@ -1,5 +1,8 @@
 """Model-quality metrics in plain numpy (no scikit-learn import during a run).
 
+Calibration (ECE) is the kit's one shared function, :mod:`mlip.systems.metrics`, applied to
+:func:`usable_risk`.
+
 Every function returns a Python float rounded to 6 decimals and stays finite on degenerate
 input (a single class, constant scores), because small runs and faulty models produce both.
 """
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["auc", "brier", "expected_calibration_error", "usable_risk"]
+__all__ = ["auc", "brier", "usable_risk"]
 
 
 def usable_risk(risk: np.ndarray) -> np.ndarray:
@@ -43,18 +46,3 @@ def brier(scores: np.ndarray, labels: np.ndarray) -> float:
     if len(scores) == 0:
         return 0.0
     return round(float(np.mean((scores - np.asarray(labels, dtype=float)) ** 2)), 6)
-
-
-def expected_calibration_error(scores: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    """Average gap between predicted and observed rates over equal-width probability bins."""
-    scores = usable_risk(scores)
-    labels = np.asarray(labels, dtype=float)
-    if len(scores) == 0:
-        return 0.0
-    index = np.minimum((scores * bins).astype(int), bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        members = index == b
-        if members.any():
-            gap += members.mean() * abs(scores[members].mean() - labels[members].mean())
-    return round(float(gap), 6)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mlip.errors import UsageError
-from mlip.systems._contract import ProgressCallback, RunResult, TelemetrySink, TelemetryStream
+from mlip.systems._contract import Extension, Simulation
+from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.tax._calculator import FILING_STATUSES, compute_tax
-from mlip.systems.tax._metrics import auc, brier, expected_calibration_error, usable_risk
+from mlip.systems.tax._metrics import auc, brier, usable_risk
 from mlip.systems.tax._population import (
     AGE_BANDS,
     PERIODS,
@@ -114,17 +116,17 @@ def _check_advice(advice: object) -> dict[str, Any] | None:
     return advice
 
 
-def simulate(
-    *,
-    n: int,
-    seed: int,
-    model: Any,
-    extensions: Mapping[str, Any],
-    conditions: Mapping[str, str],
-    telemetry: TelemetrySink | None,
-    progress: ProgressCallback | None,
-) -> RunResult:
-    """Run one season of ``n`` users (arguments already validated by ``TaxSystem.run``)."""
+def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+    """Run one season of ``n`` users (arguments already validated by ``System.run``).
+
+    Every user's filing is independent of the others', so the season is played screen by
+    screen for all users at once (:class:`_Screens`): the ``advice_guard`` and
+    ``prompt_policy`` calls of one screen go as one batch each. Each user's events are then
+    emitted week by week in the order that user lived them, exactly as if the users had filed
+    one after another.
+    """
+    n, seed, model = simulation.n, simulation.seed, simulation.model
+    conditions, stream = simulation.conditions, simulation.telemetry
     rng = np.random.default_rng([seed, 1])
     population = generate_population(
         rng,
@@ -142,9 +144,6 @@ def simulate(
     u_issue = rng.random(n)
     delays = rng.integers(AUDIT_DELAY[0], AUDIT_DELAY[1] + 1, n)
 
-    guard: Callable[..., object] | None = extensions.get("advice_guard")
-    policy: Callable[..., object] | None = extensions.get("prompt_policy")
-    stream = TelemetryStream(telemetry, monitor=extensions.get("monitor"))
     latency = _latency(model)
     wait_penalty = min(0.5, 0.05 * max(0.0, latency - PATIENCE_SECONDS))
 
@@ -163,18 +162,41 @@ def simulate(
             for label in pending_labels.pop(due):
                 stream.emit("audit_label", due, **label)
 
+    # The model scores each week's returns in one call, as the service would.
+    scored: dict[int, tuple[list[int], str | None]] = {}
+    for week in range(PERIODS):
+        users = np.flatnonzero(population.period == week)
+        if len(users):
+            risk, call_error = _score(
+                model, {k: v[users] for k, v in columns_seen.items()}, len(users)
+            )
+            risk_all[users] = risk
+            scored[week] = (users.tolist(), call_error)
+    user_risk = {i: float(risk_all[i]) for users, _ in scored.values() for i in users}
+    screens = _Screens(
+        guard=simulation.extensions.get("advice_guard"),
+        policy=simulation.extensions.get("prompt_policy"),
+        population=population,
+        seen_amounts=seen_amounts,
+        true_amounts=true_amounts,
+        filed_amounts=filed_amounts,
+        bought=bought,
+        followed=followed,
+        u_abandon=u_abandon,
+        u_buy=u_buy,
+        u_follow=u_follow,
+        wait_penalty=wait_penalty,
+    )
+    journal, shown, still_filing = screens.play(user_risk)
+
     for week in range(PERIODS):
         emit_labels_until(week)
-        users = np.flatnonzero(population.period == week)
-        if len(users) == 0:
-            if progress is not None:
-                progress(week + 1, PERIODS, "filing season")
+        if week not in scored:
+            simulation.progress(week + 1, PERIODS, "filing season")
             continue
-        risk, call_error = _score(model, {k: v[users] for k, v in columns_seen.items()}, len(users))
-        risk_all[users] = risk
-        for position, i in enumerate(users.tolist()):
-            user_risk = float(risk[position])
-            finite = math.isfinite(user_risk)
+        user_ids, call_error = scored[week]
+        for i in user_ids:
+            finite = math.isfinite(user_risk[i])
             stream.emit(
                 "return_started",
                 week,
@@ -187,90 +209,14 @@ def simulate(
                 "risk_scored",
                 week,
                 return_id=i,
-                risk=user_risk if finite else None,
-                error=call_error or (None if finite else f"non-finite output: {user_risk}"),
+                risk=user_risk[i] if finite else None,
+                error=call_error or (None if finite else f"non-finite output: {user_risk[i]}"),
                 latency_seconds=latency,
             )
-            high_risk = user_risk >= HIGH_RISK_THRESHOLD  # NaN is never high: fails silently
-            shown_prompts = 0
-            abandoned = False
-            for s, step in enumerate(FILING_STEPS):
-                leave = ABANDON_BASE + ABANDON_PER_PROMPT * shown_prompts
-                if s == 0:
-                    leave += wait_penalty
-                if u_abandon[i, s] < leave:
-                    stream.emit(
-                        "abandoned", week, return_id=i, step=step, prompts_shown=shown_prompts
-                    )
-                    abandoned = True
-                    break
-                if step == "deductions" and high_risk:
-                    record: dict[str, Any] = {
-                        "return_id": i,
-                        "filing_status": FILING_STATUSES[int(population.filing_status[i])],
-                        "age_band": AGE_BANDS[int(population.age_band[i])],
-                        "region": REGIONS[int(population.region[i])],
-                    }
-                    for name in AMOUNT_FIELDS:
-                        value = float(seen_amounts[name][i])
-                        record[name] = None if math.isnan(value) else value
-                    naive_advice = _naive_advice(record)
-                    advice: dict[str, Any] | None = naive_advice
-                    if guard is not None:
-                        advice = _check_advice(guard(dict(naive_advice), dict(record), user_risk))
-                    if advice is not None:
-                        field = str(advice["field"])
-                        stream.emit(
-                            "advice_shown",
-                            week,
-                            return_id=i,
-                            kind=advice["kind"],
-                            field=field,
-                            step=step,
-                        )
-                        true_value = float(true_amounts.get(field, np.zeros(n))[i])
-                        if (
-                            advice["kind"] == "change_entry"
-                            and true_value > 0
-                            and u_follow[i] < FOLLOW_ADVICE_SHARE
-                        ):
-                            new_value = float(round(true_value * 0.5))
-                            filed_amounts[field][i] = new_value
-                            followed[i] = True
-                            stream.emit(
-                                "advice_followed",
-                                week,
-                                return_id=i,
-                                field=field,
-                                old_amount=true_value,
-                                new_amount=new_value,
-                            )
-                if bought[i]:
-                    continue
-                show = (
-                    bool(policy(user_risk, shown_prompts, step))
-                    if policy is not None
-                    else high_risk
-                )
-                if not show:
-                    continue
-                shown_prompts += 1
-                stream.emit(
-                    "prompt_shown",
-                    week,
-                    return_id=i,
-                    step=step,
-                    prompts_shown=shown_prompts,
-                    risk=user_risk if finite else None,
-                )
-                persuasion = (0.05 + 0.35 * float(population.risk_aversion[i])) * BUY_DECAY ** (
-                    shown_prompts - 1
-                )
-                if u_buy[i, s] < persuasion:
-                    bought[i] = True
-                    stream.emit("purchase", week, return_id=i, step=step, price=PROTECTION_PRICE)
-            prompts[i] = shown_prompts
-            if abandoned:
+            for event, fields in journal.pop(i):
+                stream.emit(event, week, **fields)
+            prompts[i] = shown[i]
+            if i not in still_filing:
                 continue
             filed[i] = True
             status = FILING_STATUSES[int(population.filing_status[i])]
@@ -290,6 +236,7 @@ def simulate(
                 protected=bool(bought[i]),
             )
 
+        users = np.asarray(user_ids)
         # The tax office audits this week's filed returns; reports reach the company later.
         week_filed = users[filed[users]]
         if len(week_filed):
@@ -311,29 +258,171 @@ def simulate(
                         "found_issue": bool(followed[i] or u_issue[i] < ISSUE_SHARE),
                     }
                 )
-        if progress is not None:
-            progress(week + 1, PERIODS, "filing season")
+        simulation.progress(week + 1, PERIODS, "filing season")
     emit_labels_until(max(pending_labels, default=0))
 
-    return RunResult(
-        system="tax",
-        n=n,
-        seed=seed,
-        model=_model_metrics(risk_all, population, u_audit),
-        system_metrics=_system_metrics(
-            population,
-            filed,
-            bought,
-            followed,
-            prompts,
-            overpaid,
-            risk_all,
-            filed_amounts,
-            u_audit,
-            stream.alerts,
-        ),
-        conditions=dict(conditions),
+    return _model_metrics(risk_all, population, u_audit), _system_metrics(
+        population,
+        filed,
+        bought,
+        followed,
+        prompts,
+        overpaid,
+        risk_all,
+        filed_amounts,
+        u_audit,
+        stream.alerts,
     )
+
+
+@dataclass
+class _Screens:
+    """The filing screens, played for many users at once.
+
+    Users do not affect each other while filing, so every screen is played for all users in one
+    go and each extension is asked once per screen, with a batch of independent calls. What each
+    user lived is kept in their journal of events, emitted later in the order they lived it.
+    """
+
+    guard: Extension | None
+    policy: Extension | None
+    population: Any
+    seen_amounts: Mapping[str, np.ndarray]
+    true_amounts: Mapping[str, np.ndarray]
+    filed_amounts: dict[str, np.ndarray]
+    bought: np.ndarray
+    followed: np.ndarray
+    u_abandon: np.ndarray
+    u_buy: np.ndarray
+    u_follow: np.ndarray
+    wait_penalty: float
+
+    def play(
+        self, user_risk: Mapping[int, float]
+    ) -> tuple[dict[int, list[tuple[str, dict[str, Any]]]], dict[int, int], set[int]]:
+        """Every user's journal of screen events, prompts seen, and who filed in the end."""
+        guard, policy, population = self.guard, self.policy, self.population
+        true_amounts, filed_amounts = self.true_amounts, self.filed_amounts
+        bought, followed = self.bought, self.followed
+        u_abandon, u_buy, u_follow = self.u_abandon, self.u_buy, self.u_follow
+        wait_penalty, n = self.wait_penalty, len(bought)
+        user_ids = list(user_risk)
+        # NaN is never high risk: the naive system fails silently.
+        high_risk = {i: user_risk[i] >= HIGH_RISK_THRESHOLD for i in user_ids}
+        journal: dict[int, list[tuple[str, dict[str, Any]]]] = {i: [] for i in user_ids}
+        shown = dict.fromkeys(user_ids, 0)
+        filing = list(user_ids)  # users who have not abandoned (yet)
+        for s, step in enumerate(FILING_STEPS):
+            staying = []
+            for i in filing:
+                leave = ABANDON_BASE + ABANDON_PER_PROMPT * shown[i]
+                if s == 0:
+                    leave += wait_penalty
+                if u_abandon[i, s] < leave:
+                    journal[i].append(
+                        ("abandoned", {"return_id": i, "step": step, "prompts_shown": shown[i]})
+                    )
+                else:
+                    staying.append(i)
+            filing = staying
+            if step == "deductions":
+                advised = [i for i in filing if high_risk[i]]
+                records = [_record(i, population, self.seen_amounts) for i in advised]
+                naive = [_naive_advice(record) for record in records]
+                answers: list[Any] = (
+                    guard.many(
+                        [
+                            (dict(advice), dict(record), user_risk[i])
+                            for advice, record, i in zip(naive, records, advised, strict=True)
+                        ]
+                    )
+                    if guard is not None
+                    else list(naive)
+                )
+                for i, answer in zip(advised, answers, strict=True):
+                    advice = _check_advice(answer) if guard is not None else answer
+                    if advice is None:
+                        continue
+                    field = str(advice["field"])
+                    journal[i].append(
+                        (
+                            "advice_shown",
+                            {
+                                "return_id": i,
+                                "kind": advice["kind"],
+                                "field": field,
+                                "step": step,
+                            },
+                        )
+                    )
+                    true_value = float(true_amounts.get(field, np.zeros(n))[i])
+                    if (
+                        advice["kind"] == "change_entry"
+                        and true_value > 0
+                        and u_follow[i] < FOLLOW_ADVICE_SHARE
+                    ):
+                        new_value = float(round(true_value * 0.5))
+                        filed_amounts[field][i] = new_value
+                        followed[i] = True
+                        journal[i].append(
+                            (
+                                "advice_followed",
+                                {
+                                    "return_id": i,
+                                    "field": field,
+                                    "old_amount": true_value,
+                                    "new_amount": new_value,
+                                },
+                            )
+                        )
+            asked = [i for i in filing if not bought[i]]
+            decisions = (
+                [bool(d) for d in policy.many([(user_risk[i], shown[i], step) for i in asked])]
+                if policy is not None
+                else [high_risk[i] for i in asked]
+            )
+            for i, show in zip(asked, decisions, strict=True):
+                if not show:
+                    continue
+                shown[i] += 1
+                finite = math.isfinite(user_risk[i])
+                journal[i].append(
+                    (
+                        "prompt_shown",
+                        {
+                            "return_id": i,
+                            "step": step,
+                            "prompts_shown": shown[i],
+                            "risk": user_risk[i] if finite else None,
+                        },
+                    )
+                )
+                persuasion = (0.05 + 0.35 * float(population.risk_aversion[i])) * BUY_DECAY ** (
+                    shown[i] - 1
+                )
+                if u_buy[i, s] < persuasion:
+                    bought[i] = True
+                    journal[i].append(
+                        (
+                            "purchase",
+                            {"return_id": i, "step": step, "price": PROTECTION_PRICE},
+                        )
+                    )
+        return journal, shown, set(filing)
+
+
+def _record(i: int, population: Any, seen_amounts: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The return as the advice service sees it (``None`` for an entry that did not arrive)."""
+    record: dict[str, Any] = {
+        "return_id": i,
+        "filing_status": FILING_STATUSES[int(population.filing_status[i])],
+        "age_band": AGE_BANDS[int(population.age_band[i])],
+        "region": REGIONS[int(population.region[i])],
+    }
+    for name in AMOUNT_FIELDS:
+        value = float(seen_amounts[name][i])
+        record[name] = None if math.isnan(value) else value
+    return record
 
 
 def _model_metrics(risk: np.ndarray, population: Any, u_audit: np.ndarray) -> dict[str, float]:
@@ -343,7 +432,7 @@ def _model_metrics(risk: np.ndarray, population: Any, u_audit: np.ndarray) -> di
     return {
         "auc": auc(risk, truth),
         "brier": brier(risk, truth),
-        "ece": expected_calibration_error(risk, truth),
+        "ece": round(expected_calibration_error(usable_risk(risk), truth), 6),
         "mean_risk": round(float(usable_risk(risk).mean()), 6),
         "true_audit_rate": round(float(truth.mean()), 6),
         "valid_output_rate": round(float(valid.mean()), 6),

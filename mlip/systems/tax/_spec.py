@@ -6,6 +6,8 @@ Kept free of numpy and scikit-learn so that loading :class:`~mlip.systems.tax.Ta
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlip.systems._contract import (
     ALERT_EVENT,
     MONITOR_EXTENSION,
@@ -15,6 +17,7 @@ from mlip.systems._contract import (
     EventField,
     EventSchema,
     ExtensionPoint,
+    event_schema,
 )
 
 __all__ = [
@@ -28,6 +31,8 @@ __all__ = [
     "FILING_STEPS",
     "HIGH_RISK_THRESHOLD",
     "METRIC_DESCRIPTIONS",
+    "naive_advice_guard",
+    "naive_prompt_policy",
 ]
 
 #: The naive system treats a return as high risk when the model's risk is at least this (about
@@ -67,14 +72,27 @@ ADVISABLE_FIELDS: tuple[str, ...] = (
 #: ``review_entry`` asks them to double-check it, ``informational`` just explains.
 ADVICE_KINDS: tuple[str, ...] = ("change_entry", "review_entry", "informational")
 
+
+def naive_advice_guard(
+    advice: dict[str, Any], tax_return: dict[str, Any], risk: float
+) -> dict[str, Any]:
+    """The identity guard: show whatever the naive advice service would show."""
+    return advice
+
+
+def naive_prompt_policy(risk: float, prompts_shown: int, step: str) -> bool:
+    """The naive upsell decision: prompt on every screen while the risk is high."""
+    return risk >= HIGH_RISK_THRESHOLD
+
+
 COMPONENTS: tuple[Component, ...] = (
     Component(
         "filing_flow",
         ComponentKind.NON_ML,
         "Guides the user through the filing screens (income, deductions, credits, review, "
         "file) and collects their entries.",
-        consumes=("user entries",),
-        produces=("tax return",),
+        consumes=("user entries", "advice", "prompt"),
+        produces=("tax return", "filing step"),
     ),
     Component(
         "tax_calculator",
@@ -127,6 +145,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "model's risk (NaN when scoring failed); returns the advice to show, or None to show "
         "nothing. Returning the advice unchanged is the naive system.",
         "advice_service",
+        naive=naive_advice_guard,
     ),
     ExtensionPoint(
         "prompt_policy",
@@ -136,6 +155,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Only asked while the user has not bought yet. The naive decision is "
         f"risk >= {HIGH_RISK_THRESHOLD} (HIGH_RISK_THRESHOLD), on every screen.",
         "upsell_service",
+        naive=naive_prompt_policy,
     ),
     MONITOR_EXTENSION,
 )
@@ -162,100 +182,78 @@ CONDITIONS: tuple[Condition, ...] = (
 )
 
 
-def _fields(*triples: tuple[str, str, str]) -> tuple[EventField, ...]:
-    return tuple(EventField(name, kind, text) for name, kind, text in triples)
-
-
 EVENTS: tuple[EventSchema, ...] = (
-    EventSchema(
+    event_schema(
         "return_started",
         "A user opened the software to file a return (t is the week of the season).",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("filing_status", "str", "single, married_joint or head_of_household"),
-            ("age_band", "str", "18-29, 30-44, 45-64 or 65+ (the group for fairness)"),
-            ("region", "str", "north, south, east or west"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("filing_status", "str", "single, married_joint or head_of_household"),
+        ("age_band", "str", "18-29, 30-44, 45-64 or 65+ (the group for fairness)"),
+        ("region", "str", "north, south, east or west"),
     ),
-    EventSchema(
+    event_schema(
         "risk_scored",
         "The audit-risk model was asked about the return.",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("risk", "float|null", "the model's output, null when it is not a finite number"),
-            ("error", "str|null", "why no usable number came back (exception, non-finite)"),
-            ("latency_seconds", "float", "simulated time the model took for this return"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("risk", "float|null", "the model's output, null when it is not a finite number"),
+        ("error", "str|null", "why no usable number came back (exception, non-finite)"),
+        ("latency_seconds", "float", "simulated time the model took for this return"),
     ),
-    EventSchema(
+    event_schema(
         "advice_shown",
         "Advice about an entry was shown (after the advice_guard, if any).",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("kind", "str", "change_entry, review_entry or informational"),
-            ("field", "str", "the entry the advice is about"),
-            ("step", "str", "screen on which it was shown"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("kind", "str", "change_entry, review_entry or informational"),
+        ("field", "str", "the entry the advice is about"),
+        ("step", "str", "screen on which it was shown"),
     ),
-    EventSchema(
+    event_schema(
         "advice_followed",
         "The user changed a truthful entry because of advice: the return is now wrong (harm).",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("field", "str", "the entry the user changed"),
-            ("old_amount", "float", "the true amount"),
-            ("new_amount", "float", "the amount filed instead"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("field", "str", "the entry the user changed"),
+        ("old_amount", "float", "the true amount"),
+        ("new_amount", "float", "the amount filed instead"),
     ),
-    EventSchema(
+    event_schema(
         "prompt_shown",
         "The audit-protection upsell was shown.",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("step", "str", "screen on which it was shown"),
-            ("prompts_shown", "int", "prompts this user has seen, including this one"),
-            ("risk", "float|null", "the risk the decision was based on"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("step", "str", "screen on which it was shown"),
+        ("prompts_shown", "int", "prompts this user has seen, including this one"),
+        ("risk", "float|null", "the risk the decision was based on"),
     ),
-    EventSchema(
+    event_schema(
         "purchase",
         "The user bought audit protection.",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("step", "str", "screen on which they bought"),
-            ("price", "float", "dollars paid"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("step", "str", "screen on which they bought"),
+        ("price", "float", "dollars paid"),
     ),
-    EventSchema(
+    event_schema(
         "abandoned",
         "The user gave up before filing (annoyed by prompts, or tired of waiting).",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("step", "str", "screen they left on"),
-            ("prompts_shown", "int", "prompts they had seen"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("step", "str", "screen they left on"),
+        ("prompts_shown", "int", "prompts they had seen"),
     ),
-    EventSchema(
+    event_schema(
         "filed",
         "The return was e-filed.",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("tax_due", "float", "tax on the filed return, dollars"),
-            ("deduction", "str", "standard or itemized (whichever is larger)"),
-            ("protected", "bool", "whether the user bought audit protection"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        ("tax_due", "float", "tax on the filed return, dollars"),
+        ("deduction", "str", "standard or itemized (whichever is larger)"),
+        ("protected", "bool", "whether the user bought audit protection"),
     ),
-    EventSchema(
+    event_schema(
         "audit_label",
         "Late ground truth: the company learns that a filed return was audited, weeks after "
         "filing, and only if the user tells it (protected users always do, others sometimes). "
         "Never emitted for returns that were not audited.",
-        _fields(
-            ("return_id", "int", "return number within the run"),
-            ("filed_t", "int", "week the return was filed"),
-            ("risk", "float|null", "the model's risk at filing time"),
-            ("found_issue", "bool", "whether the audit found something wrong"),
-        ),
+        ("return_id", "int", "return number within the run"),
+        EventField("filed_t", "int", "week the return was filed", time=True),
+        ("risk", "float|null", "the model's risk at filing time"),
+        ("found_issue", "bool", "whether the audit found something wrong"),
     ),
     ALERT_EVENT,
 )

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from mlip.systems._contract import ProgressCallback, TrainReport
-from mlip.systems.tax._metrics import auc, brier, expected_calibration_error
+from mlip.systems.metrics import expected_calibration_error
+from mlip.systems.tax._metrics import auc, brier, usable_risk
 from mlip.systems.tax._model import AuditRiskModel, featurise
 from mlip.systems.tax._population import PERIODS, audit_probability, generate_population
 
@@ -125,7 +126,7 @@ def train_model(
     metrics = {
         "auc": auc(risk, known),
         "brier": brier(risk, known),
-        "ece": expected_calibration_error(risk, known),
+        "ece": round(expected_calibration_error(usable_risk(risk), known), 6),
         "label_rate": round(float(known.mean()), 6),
         "true_audit_rate": round(float(truth.mean()), 6),
         "auc_vs_truth": auc(risk, truth),

@@ -14,7 +14,6 @@ This module is imported when the system is listed, so it imports nothing heavy; 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,8 @@ from mlip.systems._contract import (
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
-    RunResult,
+    Simulation,
     System,
-    TelemetrySink,
-    TelemetryStream,
     TrainReport,
 )
 from mlip.systems.toaster._spec import COMPONENTS, CONDITIONS, EXTENSION_POINTS, TELEMETRY_SCHEMA
@@ -98,37 +95,7 @@ class ToasterSystem(System):
 
         return FaultyToasterModel(kind, model if model is not None else self.load_model())
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, str] | None = None,
-        telemetry: TelemetrySink | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> RunResult:
-        self.check_run_size(n)
-        chosen_extensions = self.check_extensions(extensions)
-        chosen_conditions = self.resolve_conditions(conditions)
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
         from mlip.systems.toaster._simulation import simulate
 
-        stream = TelemetryStream(telemetry, monitor=chosen_extensions.get("monitor"))
-        model_metrics, system_metrics = simulate(
-            n=n,
-            seed=seed,
-            model=model if model is not None else self.load_model(),
-            extensions=chosen_extensions,
-            conditions=chosen_conditions,
-            telemetry=stream,
-            progress=progress,
-        )
-        return RunResult(
-            system=self.name,
-            n=n,
-            seed=seed,
-            model=model_metrics,
-            system_metrics=system_metrics,
-            conditions=chosen_conditions,
-        )
+        return simulate(simulation)

@@ -13,12 +13,11 @@ the user's cancel button or the thermal fuse ends the session).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from mlip.systems._contract import ProgressCallback, TelemetryStream
+from mlip.systems._contract import Extension, Simulation
 from mlip.systems.toaster._physics import (
     BURNT_SHADE,
     COOLING_TAU_S,
@@ -79,33 +78,17 @@ def _call_model(model: Any, readings: dict[str, float]) -> tuple[float, str | No
     return value, None
 
 
-def _call_each(extension: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
-    """The extension's answers to ``calls``, in order; one batch when it accepts batches.
+def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+    """Run ``n`` sessions; return (model metrics, system metrics).
 
-    The calls of one simulated step (or one round of predictions) do not depend on each other,
-    so an extension that offers ``many`` (the check engine's wrapper: one round trip to a
-    sandboxed student function instead of one per call) gets them all at once.
+    The extensions' calls of one round of predictions (``heating_guard``) and of one simulated
+    second (``thermal_cutoff``) do not depend on each other, so each set goes as one batch.
     """
-    if not calls:
-        return []
-    many = getattr(extension, "many", None)
-    if callable(many):
-        return list(many(calls))
-    return [extension(*args) for args in calls]
-
-
-def simulate(
-    *,
-    n: int,
-    seed: int,
-    model: Any,
-    extensions: Mapping[str, Callable[..., Any]],
-    conditions: Mapping[str, str],
-    telemetry: TelemetryStream,
-    progress: ProgressCallback | None,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Run ``n`` sessions; return (model metrics, system metrics)."""
     from mlip.systems.toaster._model import regression_metrics
+
+    n, seed, model = simulation.n, simulation.seed, simulation.model
+    conditions, telemetry = simulation.conditions, simulation.telemetry
+    extensions = simulation.extensions
 
     rng = np.random.default_rng([seed, 1_234])
     n_toasters = math.ceil(n / SESSIONS_PER_TOASTER)
@@ -157,7 +140,7 @@ def simulate(
                 (value, dict(readings))
                 for value, readings in zip(decisions, readings_list, strict=True)
             ]
-            decisions = [float(decided) for decided in _call_each(heating_guard, guard_calls)]
+            decisions = [float(decided) for decided in heating_guard.many(guard_calls)]
         for k, decided in enumerate(decisions):
             planned[k] = decided if not math.isnan(decided) else math.inf
 
@@ -229,8 +212,7 @@ def simulate(
                 energy_wh=round(energy, 6),
             )
         done += len(ids)
-        if progress is not None:
-            progress(done, n, "toasting")
+        simulation.progress(done, n, "toasting")
 
     model_metrics = regression_metrics(np.array(predictions), np.array(ideal_all))
     system_metrics = {
@@ -260,7 +242,7 @@ def _heat(
     *,
     user_reacts: np.ndarray,
     reaction_seconds: np.ndarray,
-    thermal_cutoff: Callable[[dict[str, float]], Any] | None,
+    thermal_cutoff: Extension | None,
     sensor_fault: str,
     sensor_rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
@@ -308,9 +290,7 @@ def _heat(
                 }
                 for k in asked
             ]
-            for k, cut in zip(
-                asked, _call_each(thermal_cutoff, [(s,) for s in states]), strict=True
-            ):
+            for k, cut in zip(asked, thermal_cutoff.many([(s,) for s in states]), strict=True):
                 if cut:
                     stop[k] = True
                     reason[k] = "cutoff"

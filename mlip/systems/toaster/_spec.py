@@ -11,9 +11,9 @@ from mlip.systems._contract import (
     Component,
     ComponentKind,
     Condition,
-    EventField,
     EventSchema,
     ExtensionPoint,
+    event_schema,
 )
 
 __all__ = ["COMPONENTS", "CONDITIONS", "EXTENSION_POINTS", "TELEMETRY_SCHEMA"]
@@ -52,6 +52,7 @@ COMPONENTS: tuple[Component, ...] = (
         "frozen bagels or old heating elements.",
         consumes=_READINGS,
         produces=("predicted_seconds",),
+        sources={"chamber_temp_c": "pre_toast_sensors"},
     ),
     Component(
         "controller",
@@ -59,8 +60,9 @@ COMPONENTS: tuple[Component, ...] = (
         "Switches the heating element on and, once the planned seconds are over, off again; "
         "stops early when the user cancels, and hands live chamber and smoke readings to the "
         "thermal_cutoff extension. Naive version: plans exactly the predicted seconds.",
-        consumes=("predicted_seconds", "cancel", "smoke_ppm"),
+        consumes=("predicted_seconds", "cancel", "chamber_temp_c", "smoke_ppm"),
         produces=("element power",),
+        sources={"chamber_temp_c": "thermal_sensor"},
     ),
     Component(
         "heating_element",
@@ -108,6 +110,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "Sees the model's raw prediction (NaN if the model failed) and the pre-toast readings; "
         "returns the seconds the controller will actually heat.",
         "heating_time_model",
+        naive=lambda predicted_seconds, readings: predicted_seconds,
     ),
     ExtensionPoint(
         "thermal_cutoff",
@@ -117,6 +120,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "chamber_temp_c, surface_temp_c and smoke_ppm (as the sensors read them); returning "
         "True switches the element off now.",
         "controller",
+        naive=lambda state: False,
     ),
     MONITOR_EXTENSION,
 )
@@ -143,47 +147,37 @@ CONDITIONS: tuple[Condition, ...] = (
 )
 
 TELEMETRY_SCHEMA: tuple[EventSchema, ...] = (
-    EventSchema(
+    event_schema(
         "session_start",
         "Bread is in and the user pressed start; readings are what the sensors reported.",
-        (
-            EventField("toaster", "int", "which toaster (sessions on one toaster share heat)"),
-            EventField("readings", "dict", "pre-toast readings by name, floats"),
-        ),
+        ("toaster", "int", "which toaster (sessions on one toaster share heat)"),
+        ("readings", "dict", "pre-toast readings by name, floats"),
     ),
-    EventSchema(
+    event_schema(
         "prediction",
         "The model was asked how long to heat.",
-        (
-            EventField("predicted_seconds", "float|null", "raw model output (null if not finite)"),
-            EventField("error", "str|null", "the exception the model raised, if any"),
-            EventField("latency_seconds", "float", "simulated time the model took to answer"),
-            EventField(
-                "planned_seconds", "float|null", "what the controller will heat (null: no limit)"
-            ),
-        ),
+        ("predicted_seconds", "float|null", "raw model output (null if not finite)"),
+        ("error", "str|null", "the exception the model raised, if any"),
+        ("latency_seconds", "float", "simulated time the model took to answer"),
+        ("planned_seconds", "float|null", "what the controller will heat (null: no limit)"),
     ),
-    EventSchema(
+    event_schema(
         "heating_stopped",
         "The element was switched off.",
-        (
-            EventField("reason", "str", "planned, cutoff, cancel, fuse or timeout"),
-            EventField("elapsed_seconds", "float", "seconds the element was on"),
-            EventField("chamber_temp_c", "float", "true chamber temperature when it stopped"),
-        ),
+        ("reason", "str", "planned, cutoff, cancel, fuse or timeout"),
+        ("elapsed_seconds", "float", "seconds the element was on"),
+        ("chamber_temp_c", "float", "true chamber temperature when it stopped"),
     ),
-    EventSchema(
+    event_schema(
         "outcome",
         "What came out of the toaster (ground truth, as the user sees it).",
-        (
-            EventField("desired_level", "int", "shade the user asked for"),
-            EventField("shade", "float", "shade achieved (8 and beyond is burnt; capped at 12)"),
-            EventField("within_1", "bool", "achieved shade within one of the desired one"),
-            EventField("burnt", "bool", "shade 8 or darker"),
-            EventField("max_smoke_ppm", "float", "highest smoke concentration while heating"),
-            EventField("fire", "bool", "the bread caught fire"),
-            EventField("energy_wh", "float", "electric energy used"),
-        ),
+        ("desired_level", "int", "shade the user asked for"),
+        ("shade", "float", "shade achieved (8 and beyond is burnt; capped at 12)"),
+        ("within_1", "bool", "achieved shade within one of the desired one"),
+        ("burnt", "bool", "shade 8 or darker"),
+        ("max_smoke_ppm", "float", "highest smoke concentration while heating"),
+        ("fire", "bool", "the bread caught fire"),
+        ("energy_wh", "float", "electric energy used"),
     ),
     ALERT_EVENT,
 )

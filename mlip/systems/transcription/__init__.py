@@ -6,12 +6,16 @@ component) with a confidence and alternatives, a publish guard decides which wor
 review queue, and the customer edits the transcript, with low-confidence words highlighted. The
 simulated world (speech synthesised with espeak-ng, rooms, drift) comes from this package too.
 
+Public API besides the system: :func:`transcribe` (one recording through the service, the same
+function the simulation uses for every upload, with its one billing rule), :data:`VOCABULARY`
+(the words the model knows: anything else comes back as ``<unk>``) and :func:`speak` (a sample
+recording of words, spoken one at a time with pauses, which is how the service wants them).
+
 This module stays light: numpy, torch and scipy load inside the methods that need them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,23 +25,46 @@ from mlip.systems._contract import (
     Component,
     ComponentKind,
     Condition,
-    EventField,
     EventSchema,
     ExtensionPoint,
     ProgressCallback,
-    RunResult,
+    Simulation,
     System,
-    TelemetrySink,
     TrainReport,
+    event_schema,
 )
+from mlip.systems.transcription._intake import encode_wav
+from mlip.systems.transcription._sample import DEFAULT_VOICE, PAUSE_S, speak
+from mlip.systems.transcription._speech import SAMPLE_RATE
+from mlip.systems.transcription._transcribe import (
+    LOW_CONFIDENCE,
+    MAX_FILE_BYTES,
+    PRICE_PER_MINUTE,
+    Transcript,
+    TranscriptWord,
+    billed_minutes,
+    transcribe,
+)
+from mlip.systems.transcription._vocabulary import VOCABULARY
 
-__all__ = ["TranscriptionSystem"]
+__all__ = [
+    "DEFAULT_VOICE",
+    "LOW_CONFIDENCE",
+    "MAX_FILE_BYTES",
+    "PAUSE_S",
+    "PRICE_PER_MINUTE",
+    "SAMPLE_RATE",
+    "VOCABULARY",
+    "Transcript",
+    "TranscriptWord",
+    "TranscriptionSystem",
+    "billed_minutes",
+    "encode_wav",
+    "speak",
+    "transcribe",
+]
 
 _CHECKPOINT = Path(__file__).with_name("speech_model.pt")
-
-
-def _fields(*spec: tuple[str, str, str]) -> tuple[EventField, ...]:
-    return tuple(EventField(name, kind, description) for name, kind, description in spec)
 
 
 _UPLOAD = ("upload", "int", "index of the upload in this run")
@@ -94,13 +121,17 @@ class TranscriptionSystem(System):
                 ("corrected words",),
             ),
             Component(
-                "billing", plain, "Charges per started minute of audio.", ("audio",), ("invoice",)
+                "billing",
+                plain,
+                "Charges per started minute of audio with speech in it (silence is free).",
+                ("audio",),
+                ("invoice",),
             ),
             Component(
                 "editor",
                 plain,
                 "Customer UI highlighting low-confidence words; logs every edit.",
-                ("transcript",),
+                ("transcript", "corrected words"),
                 ("edits",),
             ),
         )
@@ -117,6 +148,7 @@ class TranscriptionSystem(System):
                 "put it in the customer's transcript or 'review' to queue it for a human. "
                 "Without a guard every word is published.",
                 "transcript_assembly",
+                naive=lambda word: "publish",
             ),
             MONITOR_EXTENSION,
         )
@@ -124,77 +156,74 @@ class TranscriptionSystem(System):
     def telemetry_schema(self) -> tuple[EventSchema, ...]:
         """Events of one run; ``t`` is the upload index."""
         return (
-            EventSchema(
+            event_schema(
                 "upload",
                 "An upload passed intake.",
-                _fields(_UPLOAD, ("duration_s", "float", "audio length in seconds")),
+                _UPLOAD,
+                ("duration_s", "float", "audio length in seconds"),
             ),
-            EventSchema(
+            event_schema(
                 "intake_rejected",
                 "Intake refused an upload.",
-                _fields(_UPLOAD, ("reason", "str", "the message the customer saw")),
+                _UPLOAD,
+                ("reason", "str", "the message the customer saw"),
             ),
-            EventSchema(
+            event_schema(
                 "segmented",
                 "Voice-activity segmentation finished.",
-                _fields(_UPLOAD, ("segments", "int", "number of word segments found")),
+                _UPLOAD,
+                ("segments", "int", "number of word segments found"),
             ),
-            EventSchema(
+            event_schema(
                 "model_error",
                 "The speech model failed; the transcript is empty.",
-                _fields(_UPLOAD, ("error", "str", "exception type and message")),
+                _UPLOAD,
+                ("error", "str", "exception type and message"),
             ),
-            EventSchema(
+            event_schema(
                 "deadline_missed",
                 "The model took longer than the latency budget.",
-                _fields(_UPLOAD, ("seconds", "float", "simulated model seconds")),
+                _UPLOAD,
+                ("seconds", "float", "simulated model seconds"),
             ),
-            EventSchema(
+            event_schema(
                 "word",
                 "The model's guess for one segment and the guard's decision.",
-                _fields(
-                    _UPLOAD,
-                    ("position", "int", "word index in the transcript"),
-                    ("text", "str", "recognised word or <unk>"),
-                    ("confidence", "float|null", "model confidence (null if not finite)"),
-                    ("alternatives", "list", "top-3 [text, probability] pairs"),
-                    ("duration_s", "float", "segment length"),
-                    ("decision", "str", "'publish' or 'review'"),
-                ),
+                _UPLOAD,
+                ("position", "int", "word index in the transcript"),
+                ("text", "str", "recognised word or <unk>"),
+                ("confidence", "float|null", "model confidence (null if not finite)"),
+                ("alternatives", "list", "top-3 [text, probability] pairs"),
+                ("duration_s", "float", "segment length"),
+                ("decision", "str", "'publish' or 'review'"),
             ),
-            EventSchema(
+            event_schema(
                 "review",
                 "A human reviewer handled a queued word.",
-                _fields(
-                    _UPLOAD,
-                    ("position", "int", "word index"),
-                    ("before", "str", "model's word"),
-                    ("after", "str", "reviewed word ('' = deleted)"),
-                ),
+                _UPLOAD,
+                ("position", "int", "word index"),
+                ("before", "str", "model's word"),
+                ("after", "str", "reviewed word ('' = deleted)"),
             ),
-            EventSchema(
+            event_schema(
                 "edit",
                 "The customer corrected a published word in the editor.",
-                _fields(
-                    _UPLOAD,
-                    ("position", "int", "word index"),
-                    ("before", "str", "published word"),
-                    ("after", "str", "customer's correction ('' = deleted)"),
-                    ("confidence", "float|null", "model confidence of the word"),
-                    ("highlighted", "bool", "whether the UI highlighted the word"),
-                ),
+                _UPLOAD,
+                ("position", "int", "word index"),
+                ("before", "str", "published word"),
+                ("after", "str", "customer's correction ('' = deleted)"),
+                ("confidence", "float|null", "model confidence of the word"),
+                ("highlighted", "bool", "whether the UI highlighted the word"),
             ),
-            EventSchema(
+            event_schema(
                 "transcript",
                 "The transcript was delivered and billed.",
-                _fields(
-                    _UPLOAD,
-                    ("words", "int", "recognised words"),
-                    ("published", "int", "words published directly"),
-                    ("reviewed", "int", "words sent to review"),
-                    ("billed_minutes", "int", "started minutes charged"),
-                    ("latency_s", "float", "simulated model seconds"),
-                ),
+                _UPLOAD,
+                ("words", "int", "recognised words"),
+                ("published", "int", "words published directly"),
+                ("reviewed", "int", "words sent to review"),
+                ("billed_minutes", "int", "started minutes charged"),
+                ("latency_s", "float", "simulated model seconds"),
             ),
             ALERT_EVENT,
         )
@@ -227,6 +256,18 @@ class TranscriptionSystem(System):
                 ("none", "gradual", "sudden"),
                 "Over the run (or at its middle): new voices, new words, noisier rooms.",
             ),
+        )
+
+    def notes(self) -> tuple[str, ...]:
+        """The vocabulary, and how to speak to the service."""
+        return (
+            f"vocabulary ({len(VOCABULARY)} words; any other word comes back as <unk>): "
+            + " ".join(VOCABULARY),
+            "speak one word at a time with a clear pause between words: segmentation cuts the "
+            'audio at pauses. `mlip systems record "seven toaster refund" -o memo.wav` makes '
+            "a sample recording; `mlip systems transcribe memo.wav` transcribes it.",
+            "billing: every started minute of a recording with speech in it; a recording with "
+            "no speech found is not billed.",
         )
 
     def checkpoint_path(self) -> Path:
@@ -270,31 +311,8 @@ class TranscriptionSystem(System):
 
         return FaultyModel(kind, model if model is not None else self.load_model())
 
-    def run(
-        self,
-        *,
-        n: int,
-        seed: int,
-        model: Any = None,
-        extensions: Mapping[str, Any] | None = None,
-        conditions: Mapping[str, str] | None = None,
-        telemetry: TelemetrySink | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> RunResult:
-        """Simulate ``n`` uploads; model metrics (WER, ECE) beside system metrics (cost, harm)."""
+    def simulate(self, simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+        """``n`` uploads; model metrics (WER, ECE) beside system metrics (cost, harm)."""
         from mlip.systems.transcription._simulation import simulate
 
-        self.check_run_size(n)
-        extensions = self.check_extensions(extensions)
-        chosen = self.resolve_conditions(conditions)
-        model_metrics, system_metrics = simulate(
-            model=model if model is not None else self.load_model(),
-            n=n,
-            seed=seed,
-            conditions=chosen,
-            publish_guard=extensions.get("publish_guard"),
-            monitor=extensions.get("monitor"),
-            telemetry=telemetry,
-            progress=progress,
-        )
-        return RunResult(self.name, n, seed, model_metrics, system_metrics, chosen)
+        return simulate(simulation)

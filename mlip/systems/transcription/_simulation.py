@@ -11,16 +11,15 @@ highlighted a low-confidence word, and every fix is telemetry a team could retra
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlip.errors import InputError, UsageError
-from mlip.systems._contract import ProgressCallback, TelemetrySink, TelemetryStream
+from mlip.systems._contract import Extension, Simulation, TelemetryStream
+from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
-from mlip.systems.transcription._features import segment_words
-from mlip.systems.transcription._intake import encode_wav, read_wav
-from mlip.systems.transcription._training import expected_calibration_error
+from mlip.systems.transcription._transcribe import LOW_CONFIDENCE, PRICE_PER_MINUTE, transcribe
 from mlip.systems.transcription._vocabulary import NEW_VOICES, NEW_WORDS, VOCABULARY, voices_for
 
 if TYPE_CHECKING:
@@ -28,11 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LATENCY_BUDGET_S", "LOW_CONFIDENCE", "align", "simulate", "word_error_count"]
 
-#: Words below this confidence are highlighted in the editor (and count as low-confidence).
-LOW_CONFIDENCE = 0.7
 #: Seconds the service may take per upload before the customer's transcript is late.
 LATENCY_BUDGET_S = 30.0
-PRICE_PER_MINUTE = 0.25  # what customers pay per started minute of audio (USD)
 COMPUTE_COST_PER_MINUTE = 0.01  # cloud cost of running the model per audio minute (USD)
 REVIEW_COST_PER_WORD = 0.04  # a professional reviewer's time per queued word (USD)
 REVIEWER_MISS_RATE = 0.03  # reviewers are good, not perfect
@@ -140,17 +136,7 @@ def _world_at(progress: float, conditions: Mapping[str, str]) -> _World:
     return _World(voices, new_words, conditions["noise"], 12.0 * amount)
 
 
-def simulate(
-    *,
-    model: Any,
-    n: int,
-    seed: int,
-    conditions: Mapping[str, str],
-    publish_guard: Callable[[dict[str, Any]], str] | None,
-    monitor: Callable[[dict[str, Any]], object] | None,
-    telemetry: TelemetrySink | None,
-    progress: ProgressCallback | None,
-) -> tuple[dict[str, float], dict[str, float]]:
+def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     """Run ``n`` uploads; returns ``(model_metrics, system_metrics)``.
 
     The model runs on one torch thread: small batches gain nothing from more, and a single
@@ -161,24 +147,17 @@ def simulate(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _simulate(model, n, seed, conditions, publish_guard, monitor, telemetry, progress)
+        return _simulate(simulation)
     finally:
         torch.set_num_threads(threads)
 
 
-def _simulate(
-    model: Any,
-    n: int,
-    seed: int,
-    conditions: Mapping[str, str],
-    publish_guard: Callable[[dict[str, Any]], str] | None,
-    monitor: Callable[[dict[str, Any]], object] | None,
-    telemetry: TelemetrySink | None,
-    progress: ProgressCallback | None,
-) -> tuple[dict[str, float], dict[str, float]]:
+def _simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     import numpy as np
 
-    stream = TelemetryStream(telemetry, monitor=monitor)
+    n, seed, model = simulation.n, simulation.seed, simulation.model
+    conditions, stream = simulation.conditions, simulation.telemetry
+    publish_guard = simulation.extensions.get("publish_guard")
     tally = _Tally()
     world_rng = np.random.default_rng([seed, 0])
     for index in range(n):
@@ -202,8 +181,7 @@ def _simulate(
         _serve_upload(
             index, recording.audio, words, model, publish_guard, people_rng, stream, tally
         )
-        if progress is not None:
-            progress(index + 1, n, "transcribing uploads")
+        simulation.progress(index + 1, n, "transcribing uploads")
     return _metrics(tally, stream)
 
 
@@ -212,7 +190,7 @@ def _serve_upload(
     audio: np.ndarray,
     reference: tuple[str, ...],
     model: Any,
-    publish_guard: Callable[[dict[str, Any]], str] | None,
+    publish_guard: Extension | None,
     people_rng: np.random.Generator,
     stream: TelemetryStream,
     tally: _Tally,
@@ -220,30 +198,23 @@ def _serve_upload(
     """One upload through intake, segmentation, model, guard, review, billing and editing."""
     tally.uploads += 1
     try:
-        intake = read_wav(encode_wav(audio))
+        transcript = transcribe(audio, model=model)
     except InputError as error:
         stream.emit("intake_rejected", index, upload=index, reason=str(error))
         return
-    minutes = intake.duration_s / 60
-    billed = math.ceil(minutes)
+    minutes = transcript.duration_s / 60
+    billed = transcript.billed_minutes
     tally.audio_minutes += minutes
     tally.billed_minutes += billed
-    stream.emit("upload", index, upload=index, duration_s=round(intake.duration_s, 3))
-    spans = segment_words(intake.audio)
+    stream.emit("upload", index, upload=index, duration_s=round(transcript.duration_s, 3))
+    spans = transcript.segments
     stream.emit("segmented", index, upload=index, segments=len(spans))
     tally.segmentation_misses += len(spans) != len(reference)
-    guesses: tuple[Any, ...] = ()
-    seconds = 0.0
-    try:
-        recognition = model.recognize([intake.audio[a:b] for a, b in spans])
-        guesses = tuple(recognition.words)
-        seconds = _finite(recognition.seconds) or 0.0
-        if len(guesses) != len(spans):
-            raise ValueError(f"model returned {len(guesses)} words for {len(spans)} segments")
-    except Exception as error:  # the call site must survive any model failure
+    guesses = transcript.words
+    seconds = transcript.model_seconds
+    if transcript.model_error is not None:
         tally.model_failures += 1
-        guesses = ()
-        stream.emit("model_error", index, upload=index, error=f"{type(error).__name__}: {error}")
+        stream.emit("model_error", index, upload=index, error=transcript.model_error)
     if seconds > LATENCY_BUDGET_S:
         tally.late += 1
         stream.emit("deadline_missed", index, upload=index, seconds=round(seconds, 3))
@@ -256,7 +227,24 @@ def _serve_upload(
     review_draws = people_rng.random(len(guesses))
     editor_draws = people_rng.random(len(guesses))
     reviewed_here = 0
-    for position, guess in enumerate(guesses):
+    words: list[dict[str, Any]] = [
+        {
+            "text": str(guess.text),
+            "confidence": guess.confidence,
+            "alternatives": [[t, p] for t, p in guess.alternatives],
+            "position": position,
+            "duration_s": round((spans[position][1] - spans[position][0]) / 16_000, 3),
+            "upload": index,
+        }
+        for position, guess in enumerate(guesses)
+    ]
+    # The words of one upload are judged independently: one batch of publish_guard calls.
+    decisions = (
+        publish_guard.many([(dict(word),) for word in words])
+        if publish_guard is not None
+        else ["publish"] * len(words)
+    )
+    for position, (guess, word, decision) in enumerate(zip(guesses, words, decisions, strict=True)):
         target = mapping[position]
         truth = reference[target] if target is not None else None
         correct = truth == guess.text
@@ -266,15 +254,6 @@ def _serve_upload(
         tally.unknown += guess.text == "<unk>"
         tally.confidences.append(confidence)
         tally.hits.append(correct)
-        word = {
-            "text": str(guess.text),
-            "confidence": guess.confidence,
-            "alternatives": [[str(t), p] for t, p in guess.alternatives],
-            "position": position,
-            "duration_s": round((spans[position][1] - spans[position][0]) / 16_000, 3),
-            "upload": index,
-        }
-        decision = "publish" if publish_guard is None else publish_guard(dict(word))
         if decision not in ("publish", "review"):
             raise UsageError(f"publish_guard must return 'publish' or 'review', not {decision!r}")
         stream.emit(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlip.systems._contract import ProgressCallback
+from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
 from mlip.systems.transcription._features import fixed_windows, log_mel, segment_words
 from mlip.systems.transcription._model import SpeechModel, build_network
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-__all__ = ["LABELS", "TrainingOutcome", "expected_calibration_error", "train_speech_model"]
+__all__ = ["LABELS", "TrainingOutcome", "train_speech_model"]
 
 #: Class labels in network output order.
 LABELS: tuple[str, ...] = (UNKNOWN, *VOCABULARY)
@@ -82,22 +83,6 @@ def _features(pieces: list[np.ndarray]) -> torch.Tensor:
 
     chunks = [log_mel(fixed_windows(pieces[i : i + 512])) for i in range(0, len(pieces), 512)]
     return torch.cat(chunks) if chunks else torch.zeros(0)
-
-
-def expected_calibration_error(
-    confidences: Sequence[float], correct: Sequence[bool], bins: int = 15
-) -> float:
-    """Average gap between confidence and accuracy over equal-width confidence bins."""
-    total = len(confidences)
-    if total == 0:
-        return 0.0
-    sums = [[0.0, 0.0, 0] for _ in range(bins)]
-    for confidence, hit in zip(confidences, correct, strict=True):
-        slot = sums[min(bins - 1, max(0, int(confidence * bins)))]
-        slot[0] += confidence
-        slot[1] += float(hit)
-        slot[2] += 1
-    return sum(abs(c - h) for c, h, _ in sums) / total
 
 
 def _fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:

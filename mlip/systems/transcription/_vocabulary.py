@@ -50,7 +50,7 @@ _EVERYDAY = (
     "office", "doctor",
 )  # fmt: skip
 
-#: What the speech model can transcribe (84 words), in class-index order after ``<unk>``.
+#: What the speech model can transcribe (85 words), in class-index order after ``<unk>``.
 VOCABULARY: tuple[str, ...] = _DIGITS + _COMMANDS + _TOASTER + _TAX + _SERVICE + _EVERYDAY
 
 #: Out-of-vocabulary words used in training as examples of ``<unk>`` (and in babble noise).
