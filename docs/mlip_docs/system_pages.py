@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlip.systems import Component, RunResult, System, data_flow, get_system, system_names
 
@@ -193,9 +194,32 @@ def system_page(name: str) -> SystemPage:
         parts.append("## Good to know\n")
         parts += [f"- {cell(note).replace('<', '&lt;')}" for note in notes]
         parts.append("")
+    parts.append(_loop_section(name))
     markdown = "\n".join(parts)
     svg = architecture_svg(system.title, components)
     return SystemPage(name, system.title, markdown, svg, time.perf_counter() - started)
+
+
+#: Feedback-loop plots drawn by ``benchmarks/bench_feedback_loops.py --figures docs/systems``.
+_LOOP_FIGURES = Path(__file__).resolve().parents[1] / "systems"
+
+
+def _loop_section(name: str) -> str:
+    """How the system's feedback loop behaves, with its committed plot (empty without one)."""
+    if not (_LOOP_FIGURES / f"loop-{name}.png").is_file():
+        return ""
+    return (
+        "## Feedback loop\n\n"
+        f"`mlip systems run {name} --rounds 5 --design naive` (or `reference`) runs several "
+        "rounds: each round the system acts with its current model, collects the labels the "
+        "design produces, and retrains on them; the next round uses the new model. The plot "
+        "shows the naive and the reference design over five rounds: model quality on the whole "
+        "population (against the simulator's hidden truth) next to quality on the labelled rows "
+        "(all the team can measure), the system's value and its fairness gap. "
+        "`benchmarks/bench_feedback_loops.py` draws it; `mlip.systems.loops` documents the "
+        "design knobs.\n\n"
+        f"![{name}: feedback loop, naive vs reference design](loop-{name}.png)\n"
+    )
 
 
 def system_pages() -> list[SystemPage]:

@@ -140,6 +140,51 @@ def _render_run(result: Any) -> None:
     console.print("[dim]A good model is not a good system: read the two tables side by side.[/]")
 
 
+def _render_loop(result: Any) -> None:
+    from rich.table import Table
+
+    def shown(value: float | None) -> str:
+        return "—" if value is None else format_number(value)
+
+    design = result.design
+    table = Table(
+        title=f"{result.system}: feedback loop, design {design.name} "
+        f"(labels: {design.label_source}, exploration {design.exploration_share:.0%}), "
+        f"seed {result.seed}",
+        title_justify="left",
+    )
+    metric = result.quality_metric
+    for column in ("round", "new model", "labels", "cost"):
+        table.add_column(column, justify="right")
+    table.add_column(f"{metric} all", justify="right", style="bold")
+    table.add_column(f"{metric} labelled", justify="right")
+    table.add_column(f"{metric} hold-out", justify="right")
+    if result.fairness_metric is not None:
+        table.add_column("gap", justify="right")
+    table.add_column("value", justify="right", style="bold")
+    for r in result.rounds:
+        row = [
+            str(r.round),
+            "yes" if r.retrained else "no",
+            format_number(r.new_labels),
+            format_number(r.label_cost),
+            shown(r.quality),
+            shown(r.labelled_quality),
+            shown(r.holdout_quality),
+        ]
+        if result.fairness_metric is not None:
+            row.append(shown(r.fairness_gap))
+        table.add_row(*row, shown(r.value))
+    console.print(table)
+    fairness = f"; gap: {result.fairness_metric}" if result.fairness_metric else ""
+    console.print(
+        f"[dim]all: the whole population against the hidden truth; labelled: the rows "
+        f"this design labelled, against those labels; value: {result.value_metric}"
+        f"{fairness}. {result.seconds:.1f} s.[/]",
+        soft_wrap=True,
+    )
+
+
 @app.command("run")
 def run_command(
     system: Annotated[str, typer.Argument(help="System name, e.g. toaster.")],
@@ -163,15 +208,48 @@ def run_command(
             "exception or slow.",
         ),
     ] = None,
+    rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--rounds",
+            help="Run the feedback loop: this many rounds of --n users, retraining after each.",
+        ),
+    ] = None,
+    design: Annotated[
+        str | None,
+        typer.Option("--design", help="Loop design for --rounds: naive (default) or reference."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Simulate a system and report model quality next to system quality.
 
+    With --rounds the system runs several rounds of its feedback loop: each round it acts with
+    the current model, collects the labels the design produces and retrains on them.
+
     Example: mlip systems run toaster --n 10000 --seed 1 --telemetry toaster.jsonl
     Example: mlip systems run toaster --n 2000 --fault nan
+    Example: mlip systems run tax --rounds 5 --design reference
     """
-    from mlip.services.systems import run_system
+    from mlip.services.systems import run_system, run_system_loop
 
+    if rounds is None and design is not None:
+        raise UsageError("--design chooses a feedback-loop design; use it with --rounds")
+    if rounds is not None:
+        chosen = {} if design is None else {"design": design}
+        with progress_bar() as bar:
+            task = bar.add_task(f"{system}: feedback loop", total=rounds)
+
+            def report_round(done: int, total: int, description: str) -> None:
+                bar.update(task, completed=done, total=total, description=description)
+
+            loop = run_system_loop(
+                name=system, rounds=rounds, seed=seed, n=n, progress=report_round, **chosen
+            )
+        if json_output:
+            print_json(loop.to_dict())
+        else:
+            _render_loop(loop)
+        return
     conditions = _parse_condition_options(condition)
     if json_output:
         result = run_system(

@@ -38,6 +38,7 @@ __all__ = [
     "list_systems",
     "load_checkpoint",
     "run_system",
+    "run_system_loop",
     "train_system",
 ]
 
@@ -241,6 +242,28 @@ def run_system(
             telemetry=sink,
             progress=progress,
         )
+
+
+def run_system_loop(
+    *,
+    name: str,
+    rounds: int,
+    seed: int = 0,
+    design: str = "naive",
+    n: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Any:
+    """Run system ``name`` for ``rounds`` rounds of its feedback loop (a ``LoopResult``).
+
+    Each round the system acts with the current model, collects the labels ``design``
+    produces and retrains on them (see :mod:`mlip.systems.loops`).
+    """
+    from mlip.systems.loops import run_loop
+
+    get_system(name)  # unknown names fail the same way as for every other command
+    if seed < 0:
+        raise UsageError(f"--seed must be zero or positive, got {seed}")
+    return run_loop(name, rounds=rounds, seed=seed, design=design, n=n, progress=progress)
 
 
 def default_checkpoint(name: str) -> Path:

@@ -181,6 +181,23 @@ def test_a_missing_or_corrupt_checkpoint_is_one_line_exit_2(
         assert len([line for line in err.splitlines() if line.strip()]) == 1
 
 
+def test_run_rounds_reports_the_feedback_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys, "systems", "run", "tax", "--rounds", "2", "--n", "2000", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["design"]["name"] == "naive" and [r["round"] for r in data["rounds"]] == [0, 1]
+    code, out, _ = run_cli(capsys, "systems", "run", "tax", "--rounds", "2", "--n", "2000")
+    assert code == 0 and "feedback loop" in out and "round" in out
+    code, _, err = run_cli(capsys, "systems", "run", "tax", "--rounds", "2", "--design", "x")
+    assert code == 2 and "no loop design" in err
+    code, _, err = run_cli(capsys, "systems", "run", "tax", "--design", "reference")
+    assert code == 2 and "--rounds" in err
+    code, _, err = run_cli(capsys, "systems", "run", "transcription", "--rounds", "2")
+    assert code == 2 and "no feedback loop" in err
+
+
 def test_run_with_a_fault_uses_the_faulty_model(capsys: pytest.CaptureFixture[str]) -> None:
     from mlip.systems import get_system
 

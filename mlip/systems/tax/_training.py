@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from mlip.systems.tax._metrics import auc, brier, usable_risk
 from mlip.systems.tax._model import AuditRiskModel, featurise
 from mlip.systems.tax._population import PERIODS, audit_probability, generate_population
 
-__all__ = ["HistoricalLabels", "historical_labels", "train_model"]
+__all__ = ["HistoricalLabels", "fit_audit_risk_model", "historical_labels", "train_model"]
 
 SEASONS = 3
 RETURNS_PER_SEASON = 40_000
@@ -62,13 +63,40 @@ def historical_labels(
     )
 
 
+def fit_audit_risk_model(
+    features: np.ndarray, labels: np.ndarray, *, info: dict[str, Any] | None = None
+) -> AuditRiskModel:
+    """Fit the calibrated logistic regression on given features and labels.
+
+    Shared by :func:`train_model` and the multi-season feedback loop, which retrains on
+    whatever labels its design collected.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    mean = features.mean(axis=0)
+    scale = features.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)  # features the past never varied (home_energy)
+    classifier = CalibratedClassifierCV(
+        LogisticRegression(C=1.0, max_iter=2000), method="isotonic", cv=3
+    )
+    classifier.fit((features - mean) / scale, labels)
+    folds = classifier.calibrated_classifiers_
+    return AuditRiskModel(
+        mean=mean,
+        scale=scale,
+        coefficients=np.vstack([f.estimator.coef_[0] for f in folds]),
+        intercepts=np.array([f.estimator.intercept_[0] for f in folds]),
+        calibration_x=[f.calibrators[0].X_thresholds_ for f in folds],
+        calibration_y=[f.calibrators[0].y_thresholds_ for f in folds],
+        info=info,
+    )
+
+
 def train_model(
     *, seed: int, quick: bool, checkpoint: Path, progress: ProgressCallback | None
 ) -> TrainReport:
     """Fit, evaluate on held-out history and write the JSON checkpoint."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.linear_model import LogisticRegression
-
     started = time.perf_counter()
     total_steps = 4
 
@@ -85,26 +113,13 @@ def train_model(
     test, fit = order[:n_test], order[n_test:]
 
     report(1, "fitting calibrated logistic regression")
-    x_fit = history.features[fit]
-    mean = x_fit.mean(axis=0)
-    scale = x_fit.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)  # features the past never varied (home_energy)
-    classifier = CalibratedClassifierCV(
-        LogisticRegression(C=1.0, max_iter=2000), method="isotonic", cv=3
-    )
-    classifier.fit((x_fit - mean) / scale, history.known[fit])
-
-    report(2, "evaluating on held-out returns")
-    folds = classifier.calibrated_classifiers_
-    model = AuditRiskModel(
-        mean=mean,
-        scale=scale,
-        coefficients=np.vstack([f.estimator.coef_[0] for f in folds]),
-        intercepts=np.array([f.estimator.intercept_[0] for f in folds]),
-        calibration_x=[f.calibrators[0].X_thresholds_ for f in folds],
-        calibration_y=[f.calibrators[0].y_thresholds_ for f in folds],
+    model = fit_audit_risk_model(
+        history.features[fit],
+        history.known[fit],
         info={"seed": seed, "quick": quick, "n_train": len(fit)},
     )
+
+    report(2, "evaluating on held-out returns")
     risk = model.predict_features(history.features[test])
     known = history.known[test]
     truth = history.audited[test]

@@ -25,7 +25,13 @@ from mlip.systems.toaster._population import (
     sample_sessions,
 )
 
-__all__ = ["FaultyToasterModel", "ToasterModel", "make_training_data", "train_model"]
+__all__ = [
+    "FaultyToasterModel",
+    "ToasterModel",
+    "fit_toaster_model",
+    "make_training_data",
+    "train_model",
+]
 
 #: Simulated seconds a healthy model takes to answer (the ``slow`` fault takes far longer).
 HEALTHY_LATENCY_SECONDS = 0.02
@@ -144,13 +150,33 @@ def train_model(
     *, seed: int, quick: bool, progress: ProgressCallback | None = None
 ) -> tuple[ToasterModel, dict[str, Any]]:
     """Fit the network on generated logs; return it with held-out metrics."""
-    from sklearn.neural_network import MLPRegressor
-    from threadpoolctl import threadpool_limits
-
     started = time.perf_counter()
     n_train, n_test, epochs = (3_000, 1_000, 40) if quick else (24_000, 4_000, 150)
     x, y = make_training_data(seed, n_train + n_test)
     x_train, y_train, x_test, y_test = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
+    model = fit_toaster_model(x_train, y_train, seed=seed, epochs=epochs, progress=progress)
+    predicted = model.predict_many(x_test)
+    metrics = regression_metrics(predicted, y_test)
+    metrics["train_seconds"] = round(time.perf_counter() - started, 3)
+    return model, {"metrics": metrics, "n_train": n_train, "n_test": n_test}
+
+
+def fit_toaster_model(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    seed: int,
+    epochs: int,
+    progress: ProgressCallback | None = None,
+) -> ToasterModel:
+    """Fit the network on given readings and heating times.
+
+    Shared by :func:`train_model` and the feedback loop, which retrains on the labels its
+    design collected.
+    """
+    from sklearn.neural_network import MLPRegressor
+    from threadpoolctl import threadpool_limits
+
     x_mean, x_std = x_train.mean(axis=0), x_train.std(axis=0) + 1e-9
     y_mean, y_std = float(y_train.mean()), float(y_train.std())
     regressor = MLPRegressor(
@@ -175,11 +201,7 @@ def train_model(
     for i, (weight, bias) in enumerate(zip(regressor.coefs_, regressor.intercepts_, strict=True)):
         arrays[f"w{i}"] = weight
         arrays[f"b{i}"] = bias
-    model = ToasterModel(arrays)
-    predicted = model.predict_many(x_test)
-    metrics = regression_metrics(predicted, y_test)
-    metrics["train_seconds"] = round(time.perf_counter() - started, 3)
-    return model, {"metrics": metrics, "n_train": n_train, "n_test": n_test}
+    return ToasterModel(arrays)
 
 
 def regression_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
