@@ -131,7 +131,7 @@ class Profile:
     software_events: frozenset[str]
     #: The hazard's own outcome: event -> the fields that measure it (empty: any field).
     hazard_measures: Mapping[str, frozenset[str]]
-    #: Runs (without seed and size) where the hazard is rare: a cut set whose facts hold in
+    #: Runs (changes to ``normal``) where the hazard is rare: a cut set whose facts hold in
     #: their sessions as often as in hazardous ones describes ordinary sessions, not the hazard.
     calm: tuple[Scenario, ...] = field(default=())
 
@@ -780,13 +780,11 @@ def explains_every_hazard(answers: Answers, scenario: Scenario) -> list[Problem]
 
 
 def _session_pool(answers: Answers, scenario: Scenario) -> list[tuple[frozenset[str], bool]]:
-    """The run's sessions and those of the profile's calm runs on the same seed."""
+    """The run's sessions and those of the profile's calm runs (on the public seed: they are
+    the same contrast for every secret, and recorded once)."""
     profile = answers.profile
     pool: list[tuple[frozenset[str], bool]] = []
-    for run in (
-        scenario,
-        *({**calm, "n": scenario["n"], "seed": scenario["seed"]} for calm in profile.calm),
-    ):
+    for run in (scenario, *({**profile.normal, **calm} for calm in profile.calm)):
         events, _ = answers.run(run)
         pool += profile.sessions(events, run)
     return pool
@@ -946,12 +944,12 @@ def every_cut_set_broken(answers: Answers, scenario: Scenario) -> list[Problem]:
 
 GOALS_RULES = (Rule("goals at every level", 1.0, goals_at_every_level),)
 MEASURABLE_RULES = (
-    Rule("every kind stated", 0.25, every_kind_stated),
-    Rule("real telemetry", 0.25, statements_name_real_telemetry),
-    Rule("measures something", 0.125, statements_measure_something),
+    Rule("every kind stated", 0.2, every_kind_stated),
+    Rule("real telemetry", 0.2, statements_name_real_telemetry),
+    Rule("measures something", 0.1, statements_measure_something),
     Rule("REQ measures the world, SPEC the software", 0.25, reqs_measure_the_world),
-    Rule("real assumptions", 0.0625, assumptions_name_real_situations),
-    Rule("assumptions rule out little", 0.0625, assumptions_rule_out_little),
+    Rule("real assumptions", 0.05, assumptions_name_real_situations),
+    Rule("assumptions rule out little", 0.2, assumptions_rule_out_little),
 )
 HOLD_RULES = (
     Rule("hold in the normal world", 0.25, hold_in_the_normal_world),

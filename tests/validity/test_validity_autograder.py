@@ -19,6 +19,21 @@ REPRESENTATIVES = {
     "guards-tax": ("crashes-on-missing-entry", "hidden-drift", "informational-only"),
     "guards-toaster": ("cap-600-smoke-only", "hidden-sensor-faults", "table-fallback-temperature"),
     "monitoring-toaster": ("alerts-at-public-onsets", "hidden-drift-seeds", "mean-shift-z"),
+    "requirements-tax": (
+        "flat-or-of-every-fact",
+        "hidden-hazard-paths",
+        "one-and-gate-with-a-trigger",
+    ),
+    "requirements-toaster": (
+        "within-one-shade-080-no-bread-assumption",
+        "hidden-assumption-breaks",
+        "within-one-shade-080",
+    ),
+    "requirements-transcription": (
+        "assume-nothing-goes-wrong",
+        "hidden-assumption-breaks",
+        "two-explicit-paths",
+    ),
 }
 
 
