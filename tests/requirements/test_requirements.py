@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlip.requirements import (
     Assumption,
     Requirement,
@@ -62,7 +64,8 @@ def test_an_assumption_with_a_single_value_keeps_it_whole() -> None:
     """``rules_out={"bread": "unseen"}`` means one value, not the letters of one."""
     from mlip.requirements import Assumption, requirement_from_dict
 
-    asm = Assumption("A", "bread as usual", rules_out={"bread": "unseen"}, model_faults="nan")  # type: ignore[arg-type]
+    single: Any = {"rules_out": {"bread": "unseen"}, "model_faults": "nan"}  # untyped notebooks
+    asm = Assumption("A", "bread as usual", **single)
     assert asm.excludes("bread", "unseen") and not asm.excludes("bread", "u")
     data = asm.to_dict()
     assert data["rules_out"] == {"bread": ["unseen"]} and data["model_faults"] == ["nan"]
