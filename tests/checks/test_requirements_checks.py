@@ -233,3 +233,22 @@ def test_facts_say_which_ones_the_system_controls() -> None:
         assert set(module.FACTS) >= module.CONTROLLABLE
         for fact, meaning in module.FACTS.items():
             assert ("[the system controls this]" in meaning) == (fact in module.CONTROLLABLE)
+
+
+def test_the_docs_page_names_every_rule_of_every_check() -> None:
+    from mlip.checks import _requirements as topic
+
+    page = (ROOT / "docs" / "requirements-checks.md").read_text(encoding="utf-8")
+    for check in CHECKS:
+        assert f"## `{check.name}`" in page, check.name
+    for rules in (
+        topic.GOALS_RULES,
+        topic.MEASURABLE_RULES,
+        topic.HOLD_RULES,
+        topic.ASSUMPTION_RULES,
+        topic.TREE_RULES,
+        topic.COVERAGE_RULES,
+        topic.MITIGATION_RULES,
+    ):
+        for rule in rules:
+            assert f"**{rule.name}**" in page, rule.name
