@@ -248,20 +248,35 @@ class Answers:
         return [statement for statement in self.valid()[0] if statement.kind == "REQ"]
 
     def tree(self) -> FaultTree:
+        """The student's tree (``ValueError`` if malformed; read and judged once)."""
         from mlip.requirements import fault_tree_from_dict
 
-        if "tree" not in self._cache:
-            self._cache["tree"] = fault_tree_from_dict(self.context.extensions["fault_tree"]())
-        tree: FaultTree = self._cache["tree"]
+        tree: FaultTree = self._once(
+            "tree", lambda: fault_tree_from_dict(self.context.extensions["fault_tree"]())
+        )
         return tree
 
     def cut_sets(self) -> list[frozenset[str]]:
+        """The tree's minimal cut sets (``ValueError``/``FaultTreeError`` if unusable)."""
         from mlip.requirements import minimal_cut_sets
 
-        if "cut_sets" not in self._cache:
-            self._cache["cut_sets"] = minimal_cut_sets(self.tree())
-        cut_sets: list[frozenset[str]] = self._cache["cut_sets"]
+        cut_sets: list[frozenset[str]] = self._once(
+            "cut_sets", lambda: minimal_cut_sets(self.tree())
+        )
         return cut_sets
+
+    def _once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per scenario, its error included (a broken tree is analysed once
+        however many rules look at it)."""
+        if key not in self._cache:
+            try:
+                self._cache[key] = (compute(), None)
+            except ValueError as error:
+                self._cache[key] = (None, error)
+        value, failure = self._cache[key]
+        if failure is not None:
+            raise failure
+        return value
 
 
 def _points(value: float) -> str:
