@@ -283,6 +283,12 @@ def _points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _rule_hint(rule: Rule) -> str:
+    """What the first rule that found a problem asks for: its docstring's first paragraph."""
+    text = (rule.verdict.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(text.split())
+
+
 def _judge(
     rules: Sequence[Rule], *, points_per_scenario: float | None
 ) -> Callable[[Profile], Callable[[CheckContext, Scenario], ScenarioOutcome]]:
@@ -297,8 +303,11 @@ def _judge(
             answers = Answers(context, profile)
             lost = 0.0
             lines: list[str] = []
+            hint = ""
             for rule in rules:
                 problems = rule.verdict(answers, scenario)
+                if problems and not hint:
+                    hint = _rule_hint(rule)
                 rule_lost = 0.0
                 for problem in problems:
                     cost = min(rule.weight * problem.share, rule.weight - rule_lost)
@@ -312,7 +321,7 @@ def _judge(
             credit = max(0.0, 1.0 - lost)
             if not lines:
                 return ScenarioOutcome(True, f"{len(rules)} rule(s) satisfied", credit=1.0)
-            return ScenarioOutcome(False, "; ".join(lines), credit=round(credit, 6))
+            return ScenarioOutcome(False, "; ".join(lines), hint=hint, credit=round(credit, 6))
 
         return verdict
 

@@ -252,3 +252,9 @@ def test_the_docs_page_names_every_rule_of_every_check() -> None:
     ):
         for rule in rules:
             assert f"**{rule.name}**" in page, rule.name
+
+
+def test_the_hint_says_what_the_first_broken_rule_asks_for() -> None:
+    burnt = [_fire(field="burnt", threshold=0.05), *_solution()["requirements"]()[1:]]
+    result = _result("requirements-hold-and-matter", _solution(requirements=lambda: burnt))
+    assert result.hint.startswith("A REQ bounds the hazard's own outcome in the world")
