@@ -45,7 +45,10 @@ def test_every_assignment_with_cases_has_four_wrong_and_two_right() -> None:
     assert {
         "guards-toaster",
         "guards-tax",
+        "guards-transcription",
         "monitoring-toaster",
+        "monitoring-tax",
+        "monitoring-transcription",
         "requirements-toaster",
         "requirements-tax",
         "requirements-transcription",

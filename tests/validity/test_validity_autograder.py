@@ -19,6 +19,12 @@ REPRESENTATIVES = {
     "guards-tax": ("crashes-on-missing-entry", "hidden-drift", "informational-only"),
     "guards-toaster": ("cap-600-smoke-only", "hidden-sensor-faults", "table-fallback-temperature"),
     "monitoring-toaster": ("alerts-at-public-onsets", "hidden-drift-seeds", "mean-shift-z"),
+    "guards-transcription": ("lower-threshold", "hidden-new-voices", "float-parse"),
+    "monitoring-tax": (
+        "alerts-at-public-onsets",
+        "hidden-drift-seeds",
+        "z-test-and-new-categories",
+    ),
     "requirements-tax": (
         "flat-or-of-every-fact",
         "hidden-hazard-paths",
@@ -76,13 +82,20 @@ def _hidden(assignment: str, case: str) -> dict[str, dict[str, Any]]:
     from mlip_autograder._sandbox import detect_isolation
     from mlip_autograder.judge import judge_notebook
 
-    # generous time limits: a loaded CI machine must not turn a verdict into a timeout (the
-    # transcription notebook loads its speech model in the jail)
-    generous = {"cell_seconds": 120, "call_seconds": 60, "wall_seconds": 1800, "cpu_seconds": 3600}
     report = judge_notebook(
         _notebook(assignment, case),
         assignment_id=assignment,
-        limits=Limits(**{**tomllib.loads(TEST_TOML)["sandbox"], **generous}),
+        # benign code: limits generous enough for a busy machine (the golden class tests
+        # the tight ones against hostile samples)
+        limits=Limits(
+            **{
+                **tomllib.loads(TEST_TOML)["sandbox"],
+                "wall_seconds": 900,
+                "cell_seconds": 120,
+                "call_seconds": 30,
+                "cpu_seconds": 900,
+            }
+        ),
         isolation=detect_isolation(),
         secret=SECRETS[0],
     )
