@@ -195,12 +195,14 @@ class ScenarioOutcome:
     """What a verdict decided about one scenario.
 
     ``hint`` is advice derived from the failure the verdict observed (e.g. "the cutoff never
-    stopped a runaway heating time"); empty means the check's own hint.
+    stopped a runaway heating time"); empty means the check's own hint. ``credit`` is the share
+    of the scenario's points earned, in [0, 1]; ``None`` means 1.0 if passed else 0.0.
     """
 
     passed: bool
     message: str
     hint: str = ""
+    credit: float | None = None
 
 
 @dataclass
@@ -323,6 +325,7 @@ def run_check(
     )
     scenarios = list(check.scenarios(context.system))
     failures: list[tuple[dict[str, Any], str]] = []
+    credits: list[float] = []
     hints: list[str] = []  # one per failure: the check's hint, or how to fix a crash
     for index, scenario in enumerate(scenarios):
         if progress is not None:
@@ -342,12 +345,23 @@ def run_check(
         )
         if failure is not None:
             outcome = ScenarioOutcome(False, failure.describe())
+        credits.append(_credit(outcome))
         if not outcome.passed:
             failures.append((scenario, outcome.message))
             hints.append(failure.hint() if failure is not None else outcome.hint or check.hint)
     if progress is not None:
         progress(len(scenarios), len(scenarios), check.name)
-    return _score(check, scenarios, failures, hint=hints[0] if hints else check.hint)
+    return _score(
+        check, scenarios, failures, hint=hints[0] if hints else check.hint, credits=credits
+    )
+
+
+def _credit(outcome: ScenarioOutcome) -> float:
+    """The share of a scenario's points an outcome earned (a failed one without credit: 0)."""
+    if outcome.credit is None:
+        return 1.0 if outcome.passed else 0.0
+    credit = float(outcome.credit)
+    return min(1.0, max(0.0, credit)) if math.isfinite(credit) else 0.0
 
 
 def _score(
@@ -356,13 +370,14 @@ def _score(
     failures: list[tuple[dict[str, Any], str]],
     *,
     hint: str,
+    credits: list[float] | None = None,
 ) -> CheckResult:
     total = len(scenarios)
     passed_count = total - len(failures)
     if not failures:
         fraction = 1.0
     elif check.partial_credit and total:
-        fraction = passed_count / total
+        fraction = sum(credits) / total if credits else passed_count / total
     else:
         fraction = 0.0
     points = round(check.max_points * fraction, 2)

@@ -14,7 +14,7 @@ from typing import Any
 from mlip.checks._engine import Check
 from mlip.checks._requirements import EXTENSIONS, Profile, make_checks
 
-__all__ = ["CHECKS", "EXTENSIONS", "FACTS", "PROFILE"]
+__all__ = ["CHECKS", "CONTROLLABLE", "EXTENSIONS", "FACTS", "PROFILE"]
 
 RETURNS = 300
 PUBLIC_SEED = 1
@@ -36,12 +36,16 @@ def reference_guards() -> dict[str, Any]:
     return {"advice_guard": _reference_advice_guard, "prompt_policy": _reference_prompt_policy}
 
 
-#: Facts the checks can observe on a return whose user followed harmful advice.
+#: What the system's design controls: the advice it shows and the guard on it.
+CONTROLLABLE = frozenset({"change_advice_shown", "no_advice_guard"})
+_CONTROLLED = " [the system controls this]"
+
+#: Facts the checks observe on every return (harmful advice followed among them).
 FACTS: dict[str, str] = {
     "risk_flagged_high": "the model scored the return as high audit risk",
     "model_failed": "the model gave no usable risk (exception, NaN, inf)",
-    "change_advice_shown": "the software advised changing an entry",
-    "no_advice_guard": "nothing checked the advice before it was shown",
+    "change_advice_shown": "the software advised changing an entry" + _CONTROLLED,
+    "no_advice_guard": "nothing checked the advice before it was shown" + _CONTROLLED,
     "user_follows_advice": "the user changed the entry as advised",
     "import_fault": "fields arrived missing or in the wrong unit",
     "new_deduction": "the return claimed a deduction the model never saw",
@@ -55,8 +59,10 @@ _CONDITION_FACTS = {
 }
 
 
-def hazard_paths(events: list[dict[str, Any]], scenario: dict[str, Any]) -> list[frozenset[str]]:
-    """The true facts of every return whose user followed advice to misreport."""
+def sessions(
+    events: list[dict[str, Any]], scenario: dict[str, Any]
+) -> list[tuple[frozenset[str], bool]]:
+    """The true facts of every return, and whether its user followed advice to misreport."""
     common = {
         _CONDITION_FACTS[name]
         for name, value in dict(scenario.get("conditions", {})).items()
@@ -66,21 +72,25 @@ def hazard_paths(events: list[dict[str, Any]], scenario: dict[str, Any]) -> list
         common.add("no_advice_guard")
     risks = {e["return_id"]: e for e in events if e["event"] == "risk_scored"}
     advice = {e["return_id"]: e for e in events if e["event"] == "advice_shown"}
-    paths: list[frozenset[str]] = []
+    followed = {e["return_id"] for e in events if e["event"] == "advice_followed"}
+    found: list[tuple[frozenset[str], bool]] = []
     for event in events:
-        if event["event"] != "advice_followed":
+        if event["event"] != "return_started":
             continue
-        facts = {*common, "user_follows_advice"}
-        scored = risks.get(event["return_id"], {})
+        return_id = event["return_id"]
+        facts = set(common)
+        if return_id in followed:
+            facts.add("user_follows_advice")
+        scored = risks.get(return_id, {})
         risk = scored.get("risk")
-        if risk is None or scored.get("error"):
+        if risk is None or scored.get("error") or not math.isfinite(risk):
             facts.add("model_failed")
         elif risk >= HIGH_RISK:
             facts.add("risk_flagged_high")
-        if advice.get(event["return_id"], {}).get("kind") == "change_entry":
+        if advice.get(return_id, {}).get("kind") == "change_entry":
             facts.add("change_advice_shown")
-        paths.append(frozenset(facts))
-    return paths
+        found.append((frozenset(facts), return_id in followed))
+    return found
 
 
 def _run(**spec: Any) -> dict[str, Any]:
@@ -113,7 +123,12 @@ PROFILE = Profile(
         _run(guarded=False, conditions={"deduction_pattern": "new"}),
     ),
     facts=FACTS,
-    hazard_paths=hazard_paths,
+    controllable=CONTROLLABLE,
+    sessions=sessions,
+    world_events=frozenset({"advice_followed", "abandoned", "filed", "purchase", "audit_label"}),
+    software_events=frozenset({"risk_scored", "advice_shown", "prompt_shown", "alert"}),
+    hazard_measures={"advice_followed": frozenset()},
+    calm=({"guarded": True}, {"guarded": True, "fault": "nan"}),
 )
 
 CHECKS: tuple[Check, ...] = make_checks(PROFILE)

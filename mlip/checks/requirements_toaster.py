@@ -14,7 +14,7 @@ from typing import Any
 from mlip.checks._engine import Check
 from mlip.checks._requirements import EXTENSIONS, Profile, make_checks
 
-__all__ = ["CHECKS", "EXTENSIONS", "FACTS", "PROFILE"]
+__all__ = ["CHECKS", "CONTROLLABLE", "EXTENSIONS", "FACTS", "PROFILE"]
 
 SESSIONS = 200
 PUBLIC_SEED = 1
@@ -38,15 +38,28 @@ def reference_guards() -> dict[str, Any]:
     return {"heating_guard": _reference_heating_guard, "thermal_cutoff": _reference_cutoff}
 
 
-#: Facts the checks can observe on a session that ended in fire.
+#: What the system's design controls: its own guards and its (redundant) sensors.
+CONTROLLABLE = frozenset(
+    {
+        "no_heating_guard",
+        "no_thermal_cutoff",
+        "smoke_sensor_dead",
+        "ir_sensor_stuck",
+        "chamber_sensor_wrong",
+    }
+)
+_CONTROLLED = " [the system controls this]"
+
+#: Facts the checks observe in every toasting session (a fire's causes among them).
 FACTS: dict[str, str] = {
     "model_failed": "the model gave no usable heating time (exception, NaN, inf)",
     "model_overestimated": "the model gave a usable but far too long heating time",
-    "no_heating_guard": "nothing checked the model's heating time",
-    "no_thermal_cutoff": "nothing watched the sensors while heating",
-    "smoke_sensor_dead": "the smoke sensor always read 0",
-    "ir_sensor_stuck": "the surface thermometer was stuck",
-    "chamber_sensor_wrong": "the chamber thermometer was off",
+    "no_heating_guard": "nothing checked the model's heating time" + _CONTROLLED,
+    "no_thermal_cutoff": "nothing watched the sensors while heating" + _CONTROLLED,
+    "smoke_sensor_dead": "the smoke sensor always read 0 (a second sensor would prevent it)"
+    + _CONTROLLED,
+    "ir_sensor_stuck": "the surface thermometer was stuck" + _CONTROLLED,
+    "chamber_sensor_wrong": "the chamber thermometer was off" + _CONTROLLED,
     "unseen_bread": "bread unlike the training data",
     "weak_element": "an aged or ageing heating element",
 }
@@ -61,8 +74,14 @@ _CONDITION_FACTS = {
 }
 
 
-def hazard_paths(events: list[dict[str, Any]], scenario: dict[str, Any]) -> list[frozenset[str]]:
-    """The true facts of every session that ended in fire."""
+def sessions(
+    events: list[dict[str, Any]], scenario: dict[str, Any]
+) -> list[tuple[frozenset[str], bool]]:
+    """The true facts of every session, and whether it ended in fire.
+
+    A usable heating time counts as an overestimate when it set the toast on fire or reached
+    the reference cap (300 s): far too long for any slice.
+    """
     common = {
         _CONDITION_FACTS[(name, value)]
         for name, value in dict(scenario.get("conditions", {})).items()
@@ -71,14 +90,20 @@ def hazard_paths(events: list[dict[str, Any]], scenario: dict[str, Any]) -> list
     if not scenario.get("guarded", True):
         common |= {"no_heating_guard", "no_thermal_cutoff"}
     predictions = {event["t"]: event for event in events if event["event"] == "prediction"}
-    paths: list[frozenset[str]] = []
+    found: list[tuple[frozenset[str], bool]] = []
     for event in events:
-        if event["event"] != "outcome" or not event["fire"]:
+        if event["event"] != "outcome":
             continue
+        fire = bool(event["fire"])
         prediction = predictions.get(event["t"], {})
-        failed = prediction.get("error") is not None or prediction.get("predicted_seconds") is None
-        paths.append(frozenset({*common, "model_failed" if failed else "model_overestimated"}))
-    return paths
+        seconds = prediction.get("predicted_seconds")
+        facts = set(common)
+        if prediction.get("error") is not None or seconds is None:
+            facts.add("model_failed")
+        elif fire or seconds >= MAX_HEATING_SECONDS:
+            facts.add("model_overestimated")
+        found.append((frozenset(facts), fire))
+    return found
 
 
 def _run(**spec: Any) -> dict[str, Any]:
@@ -115,7 +140,16 @@ PROFILE = Profile(
         _run(fault="huge", conditions={"sensor_fault": "smoke_dead"}),
     ),
     facts=FACTS,
-    hazard_paths=hazard_paths,
+    controllable=CONTROLLABLE,
+    sessions=sessions,
+    world_events=frozenset({"outcome"}),
+    software_events=frozenset({"prediction", "heating_stopped", "alert"}),
+    hazard_measures={"outcome": frozenset({"fire"})},
+    calm=(
+        {"guarded": False},
+        {"guarded": True, "fault": "nan"},
+        {"guarded": True, "fault": "huge"},
+    ),
 )
 
 CHECKS: tuple[Check, ...] = make_checks(PROFILE)

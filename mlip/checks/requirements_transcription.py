@@ -14,7 +14,7 @@ from typing import Any
 from mlip.checks._engine import Check
 from mlip.checks._requirements import EXTENSIONS, Profile, make_checks
 
-__all__ = ["CHECKS", "EXTENSIONS", "FACTS", "PROFILE"]
+__all__ = ["CHECKS", "CONTROLLABLE", "EXTENSIONS", "FACTS", "PROFILE"]
 
 UPLOADS = 40
 PUBLIC_SEED = 1
@@ -35,12 +35,17 @@ def reference_guards() -> dict[str, Any]:
     return {"publish_guard": _reference_publish_guard}
 
 
-#: Facts the checks can observe on a published word the customer corrected into a name.
+#: What the system's design controls: its publish guard and a human review of names.
+CONTROLLABLE = frozenset({"no_publish_guard", "no_name_review"})
+_CONTROLLED = " [the system controls this]"
+
+#: Facts the checks observe on every published word (wrong names among them).
 FACTS: dict[str, str] = {
     "name_spoken": "the speaker said a product or person's name",
-    "model_confident": "the model was confident (>= 0.5) in its wrong word",
+    "model_confident": "the model was confident (>= 0.5) in the word it published",
     "model_unsure": "the model's confidence was low or missing",
-    "no_publish_guard": "every word was published without a check",
+    "no_publish_guard": "every word was published without a check" + _CONTROLLED,
+    "no_name_review": "words that may be names were published without a human check" + _CONTROLLED,
     "new_words": "names the model never heard in training were in use",
     "noisy_room": "the recording was noisy or reverberant",
     "new_voice": "the speaker's voice was unlike the training voices",
@@ -64,26 +69,44 @@ def _names() -> frozenset[str]:
     return frozenset(NEW_WORDS)
 
 
-def hazard_paths(events: list[dict[str, Any]], scenario: dict[str, Any]) -> list[frozenset[str]]:
-    """The true facts of every published word that a customer corrected into a name."""
+def sessions(
+    events: list[dict[str, Any]], scenario: dict[str, Any]
+) -> list[tuple[frozenset[str], bool]]:
+    """The true facts of every published word, and whether the customer corrected it into a
+    name (neither the reference guard nor an unguarded service reviews names)."""
     common = {
         _CONDITION_FACTS[(name, value)]
         for name, value in dict(scenario.get("conditions", {})).items()
         if (name, value) in _CONDITION_FACTS
     }
+    common.add("no_name_review")
     if not scenario.get("guarded", True):
         common.add("no_publish_guard")
     names = _names()
-    paths: list[frozenset[str]] = []
+    wrong_names = {
+        (event["upload"], event["position"]): event
+        for event in events
+        if event["event"] == "edit" and event["after"] in names
+    }
+    found: list[tuple[frozenset[str], bool]] = []
+    for edit in wrong_names.values():
+        found.append((frozenset({*common, "name_spoken", _confidence_fact(edit)}), True))
     for event in events:
-        if event["event"] != "edit" or event["after"] not in names:
+        if event["event"] != "word" or event.get("decision") != "publish":
             continue
-        confidence = event.get("confidence")
-        sure = confidence is not None and confidence >= 0.5
-        paths.append(
-            frozenset({*common, "name_spoken", "model_confident" if sure else "model_unsure"})
-        )
-    return paths
+        if (event["upload"], event["position"]) in wrong_names:
+            continue
+        facts = {*common, _confidence_fact(event)}
+        if event.get("text") in names:
+            facts.add("name_spoken")
+        found.append((frozenset(facts), False))
+    return found
+
+
+def _confidence_fact(event: dict[str, Any]) -> str:
+    confidence = event.get("confidence")
+    sure = isinstance(confidence, int | float) and math.isfinite(confidence) and confidence >= 0.5
+    return "model_confident" if sure else "model_unsure"
 
 
 def _run(**spec: Any) -> dict[str, Any]:
@@ -120,7 +143,22 @@ PROFILE = Profile(
         _run(fault="constant", conditions=_NEW_WORDS),
     ),
     facts=FACTS,
-    hazard_paths=hazard_paths,
+    controllable=CONTROLLABLE,
+    sessions=sessions,
+    world_events=frozenset({"edit", "review"}),
+    software_events=frozenset(
+        {
+            "word",
+            "transcript",
+            "deadline_missed",
+            "segmented",
+            "intake_rejected",
+            "model_error",
+            "alert",
+        }
+    ),
+    hazard_measures={"edit": frozenset()},
+    calm=({"guarded": True}, {"guarded": False}),
 )
 
 CHECKS: tuple[Check, ...] = make_checks(PROFILE)

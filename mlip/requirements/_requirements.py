@@ -123,7 +123,7 @@ class Assumption:
 
     def excludes(self, condition: str, value: str) -> bool:
         """Whether this assumption rules out ``condition=value``."""
-        return value in tuple(self.rules_out.get(condition, ()))
+        return value in _as_values(self.rules_out.get(condition, ()))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (what crosses a process boundary in grading)."""
@@ -131,8 +131,8 @@ class Assumption:
             "kind": self.kind,
             "id": self.id,
             "text": self.text,
-            "rules_out": {key: list(values) for key, values in self.rules_out.items()},
-            "model_faults": list(self.model_faults),
+            "rules_out": {key: list(_as_values(values)) for key, values in self.rules_out.items()},
+            "model_faults": list(_as_values(self.model_faults)),
         }
 
 

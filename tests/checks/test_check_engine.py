@@ -116,6 +116,23 @@ def test_without_partial_credit_one_failure_scores_zero() -> None:
     assert result.points == 0.0
 
 
+def test_a_check_scores_the_mean_credit_of_its_scenarios() -> None:
+    """``ScenarioOutcome.credit`` is a scenario's share of the points; ``None`` means 1 or 0."""
+    credits = {0: 0.5, 1: None, 2: 0.25}
+
+    def verdict(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+        credit = credits[int(scenario["seed"])]
+        return ScenarioOutcome(credit is None, "partly", credit=credit)
+
+    check = Check(**{**CHECK.__dict__, "verdict": verdict, "scenarios": lambda system: [
+        {"seed": 0}, {"seed": 1}, {"seed": 2}]})  # fmt: skip
+    result = run_check(check, {"cap": lambda value: value}, system=CounterSystem())
+    assert not result.passed
+    assert result.points == pytest.approx(4 * (0.5 + 1.0 + 0.25) / 3, abs=0.01)
+    strict = Check(**{**check.__dict__, "partial_credit": False})
+    assert run_check(strict, {"cap": lambda value: value}, system=CounterSystem()).points == 0
+
+
 def test_an_extension_that_raises_fails_the_scenario_with_its_input() -> None:
     def broken(value: float) -> float:
         raise ValueError("boom")

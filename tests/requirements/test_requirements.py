@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlip.requirements import (
     Assumption,
     Requirement,
@@ -56,3 +58,17 @@ def test_round_trip_through_plain_data() -> None:
     assumption = Assumption("A", "sensor works", rules_out={"sensor_fault": ("smoke_dead",)})
     for statement in (_req(), spec, assumption):
         assert requirement_from_dict(statement.to_dict()) == statement
+
+
+def test_an_assumption_with_a_single_value_keeps_it_whole() -> None:
+    """``rules_out={"bread": "unseen"}`` means one value, not the letters of one."""
+    from mlip.requirements import Assumption, requirement_from_dict
+
+    single: Any = {"rules_out": {"bread": "unseen"}, "model_faults": "nan"}  # untyped notebooks
+    asm = Assumption("A", "bread as usual", **single)
+    assert asm.excludes("bread", "unseen") and not asm.excludes("bread", "u")
+    data = asm.to_dict()
+    assert data["rules_out"] == {"bread": ["unseen"]} and data["model_faults"] == ["nan"]
+    assert requirement_from_dict(data) == Assumption(
+        "A", "bread as usual", rules_out={"bread": ("unseen",)}, model_faults=("nan",)
+    )

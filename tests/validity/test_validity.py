@@ -49,6 +49,9 @@ def test_every_assignment_with_cases_has_four_wrong_and_two_right() -> None:
         "monitoring-toaster",
         "monitoring-tax",
         "monitoring-transcription",
+        "requirements-toaster",
+        "requirements-tax",
+        "requirements-transcription",
     } <= set(by_assignment)
     for assignment, expects in by_assignment.items():
         assert expects.count("loses") >= 4, assignment

@@ -25,6 +25,21 @@ REPRESENTATIVES = {
         "hidden-drift-seeds",
         "z-test-and-new-categories",
     ),
+    "requirements-tax": (
+        "flat-or-of-every-fact",
+        "hidden-hazard-paths",
+        "one-and-gate-with-a-trigger",
+    ),
+    "requirements-toaster": (
+        "within-one-shade-080-no-bread-assumption",
+        "hidden-assumption-breaks",
+        "within-one-shade-080",
+    ),
+    "requirements-transcription": (
+        "assume-nothing-goes-wrong",
+        "hidden-assumption-breaks",
+        "two-explicit-paths",
+    ),
 }
 
 
