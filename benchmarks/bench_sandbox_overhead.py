@@ -65,7 +65,7 @@ def _count_jails() -> None:
                     _JAILS[0] += (int(fields[11]) + int(fields[12])) / ticks
         close(self)
 
-    _sandbox.SandboxedNotebook.close = measured_close  # type: ignore[method-assign]
+    _sandbox.SandboxedNotebook.close = measured_close
 
 
 def _source() -> dict[str, Any]:

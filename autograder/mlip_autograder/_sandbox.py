@@ -802,6 +802,8 @@ class SandboxedNotebook:
         if not (isinstance(values, list) and isinstance(errors, list)) or len(values) != len(calls):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
+        if not errors:  # the common answer: every call returned
+            return Answers(values, {})
         try:
             failed = {int(index): str(text) for index, text in errors}
         except (TypeError, ValueError):
