@@ -262,7 +262,10 @@ def _judge_locally(
         max_workers=workers,
         mp_context=context,
         initializer=_pin_worker,
-        initargs=(slots if pin_cpus(config.pin_cpus, workers) else None,),
+        initargs=(
+            slots if pin_cpus(config.pin_cpus, workers) else None,
+            config.pin_cpus == "auto",
+        ),
     ) as pool:
         futures = {}
         for name, digest in pending:
@@ -347,13 +350,14 @@ def pin_cpus(setting: bool | str, workers: int) -> bool:
 #: one submission, shares that CPU with another job (an idle pinned CPU: under 0.1; a busy
 #: neighbour on it: 1 or more): it stops pinning for the rest of the run.
 CONTENDED_WAIT_SHARE = 0.5
-#: The CPUs this worker was allowed before it pinned itself (empty: not pinned).
+#: The CPUs this worker was allowed before it pinned itself (empty: not pinned, or pinned for
+#: good by ``pin_cpus = true``).
 _unpinned_cpus: set[int] = set()
 
 
-def _pin_worker(slots: Any) -> None:
+def _pin_worker(slots: Any, adaptive: bool = False) -> None:
     """Worker start-up: die with the parent; take the next worker slot and stay on that slot's
-    CPU (None: don't).
+    CPU (None: don't), with ``adaptive`` (``pin_cpus = "auto"``) only while it is not busy.
 
     The sandboxes this worker starts inherit the CPU. A judge and its sandbox take turns, so
     sharing a CPU costs them nothing, while a wake-up on another CPU costs far more than a
@@ -372,7 +376,8 @@ def _pin_worker(slots: Any) -> None:
         allowed = os.sched_getaffinity(0)
         cpus = sorted(allowed)
         os.sched_setaffinity(0, {cpus[index % len(cpus)]})
-        _unpinned_cpus.update(allowed)
+        if adaptive:
+            _unpinned_cpus.update(allowed)
     except OSError:  # a restricted container: grading works, only slower
         pass
 

@@ -129,6 +129,30 @@ def test_workers_pin_themselves_to_distinct_cpus() -> None:
     assert chosen[len(cpus)] == {cpus[0]}  # more workers than CPUs: they share, in turn
 
 
+def test_only_auto_pinning_may_unpin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pin_cpus = true`` pins for good; ``"auto"`` remembers the CPUs to go back to."""
+    import multiprocessing
+    import os
+
+    from mlip_autograder import autograde
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, before)
+    except OSError:
+        pytest.skip("this container does not allow changing CPU affinity")
+    slots = multiprocessing.get_context("spawn").Value("i", 0)
+    for adaptive in (False, True):
+        monkeypatch.setattr(autograde, "_unpinned_cpus", set())
+        try:
+            autograde._pin_worker(slots, adaptive)
+        finally:
+            os.sched_setaffinity(0, before)
+        assert autograde._unpinned_cpus == (before if adaptive else set())
+
+
 @pytest.mark.parametrize(("waited", "unpinned"), [(0.05, False), (0.6, True)])
 def test_a_pinned_worker_whose_cpu_is_busy_unpins(
     monkeypatch: pytest.MonkeyPatch, waited: float, unpinned: bool
