@@ -92,6 +92,8 @@ def _course(root: Path, notebooks: list[tuple[str, dict]], *, ours: bool, secret
         config.write_text(config.read_text().replace("register(c)", "pass"))
         _hidden_checks_in_kernel(course.source / ASSIGNMENT / "guards.ipynb", course.secret())
     release_assignment(course=course, assignment_id=ASSIGNMENT)
+    if not notebooks:  # the probe course: only its release is read (collect refuses nothing)
+        return course
     inbox = root.parent / f"{root.name}-inbox"
     inbox.mkdir()
     for student, notebook in notebooks:
@@ -215,7 +217,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from mlip_autograder.autograde import _gradebook_score
+    from mlip_autograder.autograde import _gradebook_score, free_cpus
     from mlip_autograder.course import default_sources
 
     work = Path(tempfile.mkdtemp(prefix="mlip-bench-"))
@@ -235,15 +237,22 @@ def main() -> None:
             ours = _course(work / f"ours-{label}", notebooks, ours=True, secret=secret)
             with _Neighbour() if busy else contextlib.nullcontext():
                 load = _load()
+                free = free_cpus()
                 ours_seconds, report = _grade_ours(ours, args.workers)
                 if local_idle is None:
                     local_idle = (ours_seconds, report)
                 statuses = sorted({grade.status for grade in report.grades})
                 scores = sorted({grade.score for grade in report.grades})
+                unpinned = sum(bool((grade.job or {}).get("unpinned")) for grade in report.grades)
                 print(
                     f"[{label}] ours  (autograde --workers {args.workers}, {report.isolation}): "
                     f"{ours_seconds:8.1f} s = {ours_seconds / n:6.2f} s/submission  "
                     f"(statuses {statuses}, scores {scores}; {load})"
+                )
+                print(
+                    f"[{label}] pin_cpus auto: free CPUs {free} just before the run -> "
+                    f"{'pinned' if free and free[0] == free[1] >= args.workers else 'not pinned'}"
+                    f"; workers that unpinned during the run: {unpinned}"
                 )
                 if args.no_naive:
                     continue

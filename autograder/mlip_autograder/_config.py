@@ -76,7 +76,8 @@ class CourseConfig:
     #: costs several times the work of a small batch; on one CPU the turn-taking is cheap.
     #: But a worker pinned to a CPU another process keeps busy loses that CPU's time (measured:
     #: the gain over naive grading fell from 1.56x to 1.05x next to other jobs), so ``"auto"``
-    #: pins only when enough CPUs are idle at the start of a run; ``True``/``False`` force it.
+    #: pins only when enough CPUs are idle at the start of a run, and a pinned worker that
+    #: then waits for its CPU unpins for the rest of the run; ``True``/``False`` force it.
     pin_cpus: bool | str = "auto"
     #: ``"bubblewrap"``: grading needs a working jail and refuses without one (fails closed).
     #: ``"none"``: the course explicitly grades without isolation; every report says so.

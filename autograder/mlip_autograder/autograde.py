@@ -262,11 +262,14 @@ def _judge_locally(
         max_workers=workers,
         mp_context=context,
         initializer=_pin_worker,
-        initargs=(slots if pin_cpus(config.pin_cpus, workers) else None,),
+        initargs=(
+            slots if pin_cpus(config.pin_cpus, workers) else None,
+            config.pin_cpus == "auto",
+        ),
     ) as pool:
         futures = {}
         for name, digest in pending:
-            future = pool.submit(grade_submission, str(course.root), assignment_id, name, force)
+            future = pool.submit(_judge_on_worker, str(course.root), assignment_id, name, force)
             futures[future] = (name, digest, time.time())
         starved: list[tuple[str, str, float]] = []
         for future in concurrent.futures.as_completed(futures):
@@ -343,9 +346,18 @@ def pin_cpus(setting: bool | str, workers: int) -> bool:
     return measured is not None and measured[0] == measured[1] >= workers
 
 
-def _pin_worker(slots: Any) -> None:
+#: A pinned worker that waited for its CPU at least this share of the time it ran, while judging
+#: one submission, shares that CPU with another job (an idle pinned CPU: under 0.1; a busy
+#: neighbour on it: 1 or more): it stops pinning for the rest of the run.
+CONTENDED_WAIT_SHARE = 0.5
+#: The CPUs this worker was allowed before it pinned itself (empty: not pinned, or pinned for
+#: good by ``pin_cpus = true``).
+_unpinned_cpus: set[int] = set()
+
+
+def _pin_worker(slots: Any, adaptive: bool = False) -> None:
     """Worker start-up: die with the parent; take the next worker slot and stay on that slot's
-    CPU (None: don't).
+    CPU (None: don't), with ``adaptive`` (``pin_cpus = "auto"``) only while it is not busy.
 
     The sandboxes this worker starts inherit the CPU. A judge and its sandbox take turns, so
     sharing a CPU costs them nothing, while a wake-up on another CPU costs far more than a
@@ -361,10 +373,45 @@ def _pin_worker(slots: Any) -> None:
         index = int(slots.value)
         slots.value += 1
     try:
-        cpus = sorted(os.sched_getaffinity(0))
+        allowed = os.sched_getaffinity(0)
+        cpus = sorted(allowed)
         os.sched_setaffinity(0, {cpus[index % len(cpus)]})
+        if adaptive:
+            _unpinned_cpus.update(allowed)
     except OSError:  # a restricted container: grading works, only slower
         pass
+
+
+def _schedstat() -> tuple[float, float] | None:
+    """Seconds this process has run on a CPU and waited for one (Linux schedstat)."""
+    try:
+        ran, waited = Path("/proc/self/schedstat").read_text().split()[:2]
+        return int(ran) / 1e9, int(waited) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
+def _judge_on_worker(root: str, assignment_id: str, student: str, force: bool) -> dict[str, Any]:
+    """Worker task: :func:`grade_submission`, then stop pinning if the CPU proved busy.
+
+    ``"auto"`` decides pinning from the CPUs free when the run starts; a job that starts later
+    on a pinned worker's CPU would halve that worker for the rest of the run. So a pinned worker
+    that waited for its CPU (``CONTENDED_WAIT_SHARE``) while judging goes back to every CPU
+    it was allowed; its next sandboxes follow. The job record says so (``"unpinned": true``).
+    """
+    before = _schedstat() if _unpinned_cpus else None
+    summary = grade_submission(root, assignment_id, student, force)
+    after = _schedstat() if before is not None else None
+    if before is not None and after is not None:
+        ran, waited = after[0] - before[0], after[1] - before[1]
+        if ran > 0 and waited >= CONTENDED_WAIT_SHARE * ran:
+            try:
+                os.sched_setaffinity(0, _unpinned_cpus)
+            except OSError:
+                return summary
+            _unpinned_cpus.clear()
+            summary.setdefault("job", {})["unpinned"] = True
+    return summary
 
 
 def _record(

@@ -129,6 +129,62 @@ def test_workers_pin_themselves_to_distinct_cpus() -> None:
     assert chosen[len(cpus)] == {cpus[0]}  # more workers than CPUs: they share, in turn
 
 
+def test_only_auto_pinning_may_unpin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pin_cpus = true`` pins for good; ``"auto"`` remembers the CPUs to go back to."""
+    import multiprocessing
+    import os
+
+    from mlip_autograder import autograde
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, before)
+    except OSError:
+        pytest.skip("this container does not allow changing CPU affinity")
+    slots = multiprocessing.get_context("spawn").Value("i", 0)
+    for adaptive in (False, True):
+        monkeypatch.setattr(autograde, "_unpinned_cpus", set())
+        try:
+            autograde._pin_worker(slots, adaptive)
+        finally:
+            os.sched_setaffinity(0, before)
+        assert autograde._unpinned_cpus == (before if adaptive else set())
+
+
+@pytest.mark.parametrize(("waited", "unpinned"), [(0.05, False), (0.6, True)])
+def test_a_pinned_worker_whose_cpu_is_busy_unpins(
+    monkeypatch: pytest.MonkeyPatch, waited: float, unpinned: bool
+) -> None:
+    """A pinned worker that waited for its CPU while judging (a job started next to it after
+    the run decided to pin) goes back to every CPU; one that hardly waited stays pinned."""
+    import os
+
+    from mlip_autograder import autograde
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError:
+        pytest.skip("this container does not allow changing CPU affinity")
+    readings = iter([(10.0, 1.0), (11.0, 1.0 + waited)])  # ran 1 s, waited `waited` s
+    monkeypatch.setattr(autograde, "_schedstat", lambda: next(readings))
+    monkeypatch.setattr(autograde, "grade_submission", lambda *args: {"status": "graded"})
+    monkeypatch.setattr(autograde, "_unpinned_cpus", set(before))
+    try:
+        summary = autograde._judge_on_worker("course", "guards-toaster", "s1", False)
+        after = os.sched_getaffinity(0)
+    finally:
+        os.sched_setaffinity(0, before)
+    assert summary.get("job", {}).get("unpinned", False) is unpinned
+    assert after == (before if unpinned else {cpu})
+    assert bool(autograde._unpinned_cpus) is not unpinned  # unpinned once: not checked again
+
+
 def test_forged_answers_are_a_crash_not_a_judge_error() -> None:
     """Student code that writes its own protocol lines gets a crash verdict, nothing worse."""
     from mlip_autograder._sandbox import ChildFailure
