@@ -11,11 +11,14 @@ import importlib
 from types import ModuleType
 
 from mlip.checks._engine import (
+    BoundedCache,
     Check,
     CheckContext,
     CheckResult,
     ExtensionSpec,
+    Margin,
     RecordingExtension,
+    Scenario,
     ScenarioOutcome,
     describe_scenario,
     plain,
@@ -24,11 +27,14 @@ from mlip.checks._engine import (
 from mlip.errors import UsageError
 
 __all__ = [
+    "BoundedCache",
     "Check",
     "CheckContext",
     "CheckResult",
     "ExtensionSpec",
+    "Margin",
     "RecordingExtension",
+    "Scenario",
     "ScenarioOutcome",
     "describe_scenario",
     "extension_specs",

@@ -60,8 +60,12 @@ def _report(result: CheckResult) -> None:
     mark = "PASS" if result.passed else "FAIL"
     print(f"[{mark}] {result.check}: {result.points:g}/{result.max_points:g} points")
     print(f"       {result.message}")
+    for line in result.margin_lines():
+        print(f"       {line}")
     if not result.passed and result.hint:
         print(f"  hint: {result.hint}")
+    if not result.passed and result.repro:
+        print(f"  repro: {result.repro}")
 
 
 def system_check(

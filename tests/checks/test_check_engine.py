@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from mlip.checks import (
+    BoundedCache,
     Check,
     CheckContext,
     CheckResult,
     ExtensionSpec,
+    Margin,
+    Scenario,
     ScenarioOutcome,
     describe_scenario,
     plain,
@@ -265,3 +268,130 @@ def test_toaster_verdicts_are_the_same_with_batches() -> None:
         )
         assert batched == one_by_one
         assert cutoff.batches and max(len(batch) for batch in cutoff.batches) > 1
+
+
+def _graded(credits: dict[int, float | None], *, passed: bool = False) -> Check:
+    """A check whose scenario ``seed`` earns ``credits[seed]`` (a seed not listed: full)."""
+
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        seed = int(scenario["seed"])
+        if seed not in credits:
+            return ScenarioOutcome(True, "fine")
+        return ScenarioOutcome(
+            passed, f"seed {seed}", hint=f"fix seed {seed}", credit=credits[seed]
+        )
+
+    return Check(
+        **{
+            **CHECK.__dict__,
+            "scenarios": lambda system: [{"seed": seed} for seed in range(4)],
+            "verdict": verdict,
+        }
+    )
+
+
+def test_points_are_the_mean_credit_over_scenarios() -> None:
+    result = run_check(_graded({1: 0.5, 2: 0.0}), {"cap": abs}, system=CounterSystem())
+    assert result.points == 4 * (1 + 0.5 + 0 + 1) / 4
+    assert not result.passed and result.scenario == {"seed": 1}
+    assert result.hint == "fix seed 1"  # the hint of the first scenario short of full credit
+    assert "(2/4 scenarios passed, 1 for part of their points)" in result.message
+
+
+def test_credit_none_means_pass_or_fail_and_nonsense_credit_earns_nothing_extra() -> None:
+    system = CounterSystem()
+    assert run_check(_graded({1: None}), {"cap": abs}, system=system).points == 3.0
+    assert run_check(_graded({1: None}, passed=True), {"cap": abs}, system=system).passed
+    for nonsense, earned in ((math.nan, 0.0), (-2.0, 0.0), (7.0, 1.0)):
+        result = run_check(_graded({1: nonsense}), {"cap": abs}, system=system)
+        assert result.points == 3.0 + earned, nonsense
+
+
+def test_without_partial_credit_half_credit_scores_zero() -> None:
+    strict = Check(**{**_graded({1: 0.5}).__dict__, "partial_credit": False})
+    assert run_check(strict, {"cap": abs}, system=CounterSystem()).points == 0.0
+
+
+def test_a_passing_check_reports_its_tightest_margin() -> None:
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        delay = Margin("detection delay", 100.0 * (1 + int(scenario["seed"])), 300, " events")
+        good = Margin("good toast", 95.0 - int(scenario["seed"]), 90.0, "%", higher_is_better=True)
+        return ScenarioOutcome(True, "ok", margins=(delay, good))
+
+    check = Check(**{**_graded({}).__dict__, "verdict": verdict})
+    result = run_check(check, {"cap": abs}, system=CounterSystem())
+    assert result.passed
+    assert result.margin_lines() == [
+        "detection delay: 400 events (limit <= 300 events)",  # seed 3: past the limit
+        "good toast: 92% (limit >= 90%)",
+    ]
+    assert CheckResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_the_repro_line_is_the_complete_failing_call_and_runs() -> None:
+    seen: list[Any] = []
+
+    def picky(value: Any) -> float:
+        seen.append(value)
+        raise ValueError("no")
+
+    long_text = "Your mortgage interest looks high; " * 10
+    scenarios = lambda system: [{"seed": 0}]  # noqa: E731
+
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        context.extensions["cap"]({"message": long_text, "risk": math.nan, "big": [math.inf]})
+        return ScenarioOutcome(True, "ok")
+
+    check = Check(**{**CHECK.__dict__, "scenarios": scenarios, "verdict": verdict})
+    result = run_check(check, {"cap": picky}, system=CounterSystem())
+    assert "..." in result.message  # the message stays short...
+    assert result.repro.startswith("cap({'message': 'Your mortgage")  # ...the repro is complete
+    assert long_text in result.repro and "float('nan')" in result.repro
+    assert "Paste the repro line" in result.hint
+    seen.clear()
+    with pytest.raises(ValueError):
+        eval(result.repro, {"cap": picky})  # trusted test input: the line runs as shown
+    assert seen[0]["message"] == long_text and math.isnan(seen[0]["risk"])
+    assert json.loads(json.dumps(result.to_dict()))["repro"] == result.repro
+
+
+def test_a_stub_has_no_repro_line() -> None:
+    def stub(value: float) -> float:
+        raise NotImplementedError()
+
+    assert run(stub).repro == ""
+
+
+def test_bounded_cache_forgets_the_least_recently_used() -> None:
+    cache = BoundedCache(max_entries=2)
+    cache["a"], cache["b"] = 1, 2
+    assert cache["a"] == 1  # "a" is now the most recent
+    cache["c"] = 3
+    assert set(cache) == {"a", "c"} and len(cache) == 2
+    assert cache.remember("b", lambda: 20) == 20 and "a" not in cache
+
+
+class CountingSystem(CounterSystem):
+    loads = 0
+
+    def load_model(self, path: Path | None = None) -> Any:
+        CountingSystem.loads += 1
+        return None
+
+
+def test_checks_sharing_recordings_load_the_model_once() -> None:
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        context.model()
+        return ScenarioOutcome(True, "ok")
+
+    check = Check(**{**CHECK.__dict__, "verdict": verdict})
+    system = CountingSystem()
+    CountingSystem.loads = 0
+    run_check(check, {"cap": abs}, system=system)
+    run_check(check, {"cap": abs}, system=system)
+    assert CountingSystem.loads == 2  # each check records its own...
+    shared = BoundedCache()
+    for _ in range(3):
+        run_check(check, {"cap": abs}, system=system, recordings=shared)
+    assert CountingSystem.loads == 3  # ...unless the run shares its recordings
+    assert list(shared) == [("model", "counter")]

@@ -6,12 +6,13 @@ import hashlib
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from mlip.errors import UsageError
 
 if TYPE_CHECKING:
     from mlip.checks import Check
+    from mlip.checks._engine import Scenario
     from mlip.systems import System
 
 __all__ = ["HIDDEN_FAMILIES", "HiddenFamily", "hidden_check", "scenario_seed"]
@@ -26,13 +27,13 @@ class HiddenFamily:
     """A hidden check: the public check whose verdict it reuses and how scenarios are drawn.
 
     ``draw`` gets the system, a private random generator seeded from the course secret and the
-    public check's own scenarios, and returns the hidden scenarios (plain dicts).
+    public check's own scenarios, and returns the hidden scenarios (typed, plain dicts).
     """
 
     assignment: str
     name: str
     verdict_of: str
-    draw: Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]
+    draw: Callable[[System, random.Random, list[Scenario]], list[Scenario]]
 
 
 def scenario_seed(secret: str, assignment: str, check: str) -> int:
@@ -41,24 +42,22 @@ def scenario_seed(secret: str, assignment: str, check: str) -> int:
     return int.from_bytes(digest[:4], "big") % 1_000_000 + 1_000
 
 
-def _reseeded(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _reseeded(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public scenarios again, each on a fresh secret seed."""
     return [{**scenario, "n": SESSIONS, "seed": rng.randrange(1_000, 10**6)} for scenario in public]
 
 
 def _combined_conditions(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    system: System, rng: random.Random, public: list[Scenario]
+) -> list[Scenario]:
     """Several faults at once: one non-default value of every condition, plus chaos models."""
     from mlip.systems import FAULT_KINDS
 
     declared = [(c.name, c.values[1:]) for c in system.conditions() if len(c.values) > 1]
-    scenarios: list[dict[str, Any]] = []
+    scenarios: list[Scenario] = []
     for _ in range(4):
         conditions = {name: rng.choice(values) for name, values in declared}
-        scenario: dict[str, Any] = {
+        scenario: Scenario = {
             "conditions": conditions,
             "n": SESSIONS,
             "seed": rng.randrange(1_000, 10**6),
@@ -71,7 +70,7 @@ def _combined_conditions(
 
 def _combined_with(
     conditions: dict[str, str], faults: tuple[str, ...], *, never_with: tuple[str, ...] = ()
-) -> Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]:
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
     """:func:`_combined_conditions`, plus one scenario that always holds ``conditions`` and one
     of ``faults`` (the other conditions drawn at random).
 
@@ -84,9 +83,7 @@ def _combined_with(
     plausible amount while the smoke sensor is dead) must not cost points on a few secrets.
     """
 
-    def draw(
-        system: System, rng: random.Random, public: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
         scenarios = _combined_conditions(system, rng, public)
         for scenario in scenarios:
             held = conditions.items() <= dict(scenario["conditions"]).items()
@@ -107,9 +104,7 @@ def _combined_with(
     return draw
 
 
-def _drift_seeds(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _drift_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public drift streams on one secret seed, with the drift starting later.
 
     All streams share the seed (their normal first segment is then recorded once, as in the
@@ -122,27 +117,25 @@ def _drift_seeds(
     return [{**scenario, "seed": seed, "lead_in": lead_in} for scenario in public]
 
 
-def _runs(public: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _runs(public: list[Scenario]) -> list[Scenario]:
     """The system runs among a check's scenarios (not its bookkeeping parts such as ``part``)."""
     return [scenario for scenario in public if "seed" in scenario and "part" not in scenario]
 
 
-def _reseeded_runs(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _reseeded_runs(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public runs again at their own size, each on a fresh secret seed."""
     return [{**run, "seed": rng.randrange(1_000, 10**6)} for run in _runs(public)]
 
 
-def _compatible(first: dict[str, Any], second: dict[str, Any]) -> bool:
+def _compatible(first: Scenario, second: Scenario) -> bool:
     """Two runs can happen at once: no condition set twice, at most one model fault."""
     shared = set(first.get("conditions", {})) & set(second.get("conditions", {}))
     return not shared and not ("fault" in first and "fault" in second)
 
 
 def _assumption_breaks(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    system: System, rng: random.Random, public: list[Scenario]
+) -> list[Scenario]:
     """Every public assumption break on a secret seed, plus two pairs of them at once.
 
     A pair is the union of two compatible public breaks (all their conditions, their one model
@@ -158,7 +151,7 @@ def _assumption_breaks(
         if _compatible(first, second)
     ]
     for first, second in rng.sample(pairs, min(2, len(pairs))):
-        pair = {
+        pair: Scenario = {
             **first,
             **second,
             "conditions": {**first.get("conditions", {}), **second.get("conditions", {})},
@@ -254,8 +247,9 @@ def hidden_check(
     declaration = declared.get(name)
     seed = seeds[name] if seeds is not None else scenario_seed(secret, assignment, name)
 
-    def scenarios(system: System) -> list[dict[str, Any]]:
-        return family.draw(system, random.Random(seed), list(public.scenarios(system)))
+    def scenarios(system: System) -> list[Scenario]:
+        drawn = [cast("Scenario", dict(scenario)) for scenario in public.scenarios(system)]
+        return family.draw(system, random.Random(seed), drawn)
 
     return replace(
         public,
