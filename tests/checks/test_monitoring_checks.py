@@ -154,10 +154,8 @@ def test_early_false_alarms_get_a_hint_about_the_reference_period() -> None:
     memory: dict[str, int] = {}
 
     def nervous_start(event: dict[str, Any]) -> str | None:
-        memory["seen"] = memory.get("seen", 0) + 1
-        return (
-            "reference still settling" if memory["seen"] % 10 == 0 < 80 - memory["seen"] else None
-        )
+        seen = memory["seen"] = memory.get("seen", 0) + 1
+        return "reference still settling" if seen < 80 and seen % 10 == 0 else None  # 7 alarms
 
     quiet = next(check for check in _checks("tax").CHECKS if check.name == "quiet-without-drift")
     result = run_check(quiet, {"monitor": nervous_start, "reset_monitor": memory.clear})
