@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlip.checks import BoundedCache
 from mlip_autograder._config import Limits
 from mlip_autograder._notebook import (
     CheckCell,
@@ -35,6 +36,11 @@ __all__ = [
     "judge_notebook",
     "tampered_report",
 ]
+
+#: What trusted kit code recorded for the checks this process judges (the committed models,
+#: drift streams): the same for every student of an assignment, so a worker records them once;
+#: bounded, so a long-lived worker grading many assignments does not grow.
+RECORDINGS = BoundedCache()
 
 #: How a submission's grading ended. Anything but ``graded`` comes with a reason.
 STATUSES = ("graded", "timeout", "crash", "memory", "output", "tampered", "invalid")
@@ -414,13 +420,10 @@ def judge_notebook(
     :func:`~mlip_autograder.hidden.hidden_seeds`) on a cluster worker that never sees the secret.
     """
     from mlip.assignments import get_assignment
-    from mlip.checks import BoundedCache, run_check
+    from mlip.checks import run_check
     from mlip.systems import get_system
 
     started = time.monotonic()
-    recordings = (
-        BoundedCache()
-    )  # trusted recordings (model, streams) shared by this notebook's checks
     cells = check_cells(notebook)
     tests = unit_test_cells(notebook) if source is not None else []
     sandbox = SandboxedNotebook(
@@ -469,7 +472,7 @@ def judge_notebook(
                     }
                 else:
                     result = run_check(
-                        check, proxies, system=system, recordings=recordings
+                        check, proxies, system=system, recordings=RECORDINGS
                     ).to_dict()
                 if alive and sandbox.failure is not None:
                     alive = False

@@ -344,8 +344,9 @@ class BoundedCache(MutableMapping[Hashable, Any]):
 
 #: Entries a check's own cache keeps (the student's answers replayed within one check).
 CHECK_CACHE_ENTRIES = 64
-#: Entries :attr:`CheckContext.recordings` keeps (models, streams, runs of trusted kit code).
-RECORDING_ENTRIES = 128
+#: Entries :attr:`CheckContext.recordings` keeps (models, streams, runs of trusted kit code):
+#: one assignment's public and hidden streams are about a dozen; a stream is a few megabytes.
+RECORDING_ENTRIES = 32
 
 
 @dataclass

@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mlip.checks._engine import (
+    BoundedCache,
     Check,
     CheckContext,
     ExtensionSpec,
@@ -129,7 +130,7 @@ def recorded_stream(context: CheckContext, spec: StreamSpec) -> DriftStream:
 
     system = context.system
     recordings = context.recordings
-    segments = recordings.remember(("segments", system.name), dict)
+    segments = recordings.remember(("segments", system.name), lambda: BoundedCache(64))
 
     def record() -> DriftStream:
         return build_stream(system, spec, model=context.model(), runs=segments)
@@ -304,15 +305,14 @@ def detection_check(
             )
         if episode.delay is None:
             length = episode.end - episode.start
-            hint = (
+            advice = (
                 f"Your monitor never alerted on this stream ({len(stream.events)} events, "
-                f"{length} of them drifted): check that it looks at the values that change "
-                "and that its test can reach your significance level with your window size."
+                f"{length} of them drifted). {hint}"
                 if not alerts
                 else ""  # it alerts elsewhere: the check's own advice on what to watch
             )
             return ScenarioOutcome(
-                False, f"{where}: missed (no alert in its {length} events)", hint=hint
+                False, f"{where}: missed (no alert in its {length} events)", hint=advice
             )
         control_alerts, failure = _alerts(context, spec, control=True)
         if failure is not None:
@@ -332,10 +332,10 @@ def detection_check(
             )
         credit = detection_credit(episode.delay, budget)
         message = f"{where}: first alert {episode.delay} events later (budget {budget})"
-        hint = ""
+        advice = ""
         if credit == 0.5:
             message += ": half credit (full credit within the budget)"
-            hint = (
+            advice = (
                 f"Your monitor noticed this drift after {episode.delay} events, more than the "
                 f"budget of {budget}: test more often, use a smaller recent window, or watch a "
                 "signal that moves earlier (an input rather than a delayed label)."
@@ -343,7 +343,7 @@ def detection_check(
         elif credit == 0.0:
             message += ": too late (no credit after twice the budget)"
         delay = Margin("detection delay", float(episode.delay), float(budget), unit=" events")
-        return ScenarioOutcome(credit == 1.0, message, hint=hint, credit=credit, margins=(delay,))
+        return ScenarioOutcome(credit == 1.0, message, hint=advice, credit=credit, margins=(delay,))
 
     return Check(
         name=name,
