@@ -200,7 +200,7 @@ def quiet_check(
         return [{"stream": spec.name} for spec in streams]
 
     def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
-        from mlip.monitoring import QUIET_FULL, false_alarm_credit, score_stream
+        from mlip.monitoring import QUIET_FULL, QUIET_HALF, false_alarm_credit, score_stream
 
         spec = scenario_stream(from_name[str(scenario["stream"])], scenario)
         alerts, failure = _alerts(context, spec)
@@ -215,19 +215,13 @@ def quiet_check(
         if alerts and score.false_alarms:
             message += f"; first: event {alerts[0].index}, {alerts[0].reason!r}"
         credit = false_alarm_credit(score.false_alarms_per_10k)
-        if credit < 1.0:
-            message += "; full credit needs at most 10 per 10,000" if credit else ""
-            message += ": half credit" if credit else ""
+        if credit == 0.5:
+            message += f" (half credit: full credit needs at most {QUIET_FULL:g} per 10,000)"
+        elif credit == 0.0:
+            message += f" (no credit above {QUIET_HALF:g} per 10,000)"
+        advice = "" if credit == 1.0 else _quiet_hint(alerts, score.events, rate)
         margin = Margin("false alarms per 10,000 drift-free events", rate, QUIET_FULL)
-        return ScenarioOutcome(
-            credit == 1.0,
-            message,
-            hint=_quiet_hint(alerts, score.events, score.false_alarms_per_10k)
-            if credit < 1
-            else "",
-            credit=credit,
-            margins=(margin,),
-        )
+        return ScenarioOutcome(credit == 1.0, message, advice, credit=credit, margins=(margin,))
 
     return Check(
         name="quiet-without-drift",
