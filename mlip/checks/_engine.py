@@ -406,8 +406,9 @@ class CheckResult:
     """The result of one check, plain and JSON-able.
 
     ``scenario`` is the first scenario that did not earn full credit, complete. ``repro`` is
-    one line of Python that reproduces the failure in the notebook (the failing call of the
-    student's function, complete), empty when there is none. ``margins`` are the figures the
+    one line of Python that reproduces the failure in the notebook: the failing call of the
+    student's function, complete, or (public checks) a :func:`mlip.checks.repro.replay` of the
+    scenario; empty when there is none. ``margins`` are the figures the
     verdict measured, each at the scenario where it came closest to its limit, so a passing
     check shows its headroom.
     """
@@ -487,6 +488,9 @@ class _Failure:
     message: str
     hint: str
     repro: str
+    #: True when the system's behaviour failed (not a student's function that raised or is
+    #: not written yet): replaying the scenario then shows what happened.
+    replayable: bool
 
 
 def run_check(
@@ -553,7 +557,7 @@ def run_check(
         if outcome.earned < 1.0:
             hint = failure.hint() if failure is not None else outcome.hint or check.hint
             repro = failure.call() if failure is not None else ""
-            failures.append(_Failure(scenario, outcome.message, hint, repro))
+            failures.append(_Failure(scenario, outcome.message, hint, repro, failure is None))
     if progress is not None:
         progress(len(scenarios), len(scenarios), check.name)
     return _score(check, credits, failures, tuple(tightest.values()))
@@ -582,6 +586,11 @@ def _score(
             check.name, points, check.max_points, True, message, "", None, margins=margins
         )
     first = failures[0]
+    repro = first.repro
+    if first.replayable and check.public:
+        from mlip.checks.repro import replay_line
+
+        repro = replay_line(check.assignment, check.name, first.scenario)
     summary = f"{describe_scenario(first.scenario)}: {first.message}"
     if total > 1:
         passed_count = total - len(failures)
@@ -596,6 +605,6 @@ def _score(
         summary,
         first.hint,
         plain(first.scenario),
-        repro=first.repro,
+        repro=repro,
         margins=margins,
     )

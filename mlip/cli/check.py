@@ -78,7 +78,7 @@ def _render(report: Any) -> None:
         if not result.passed and result.hint:
             text += f"\n[yellow]hint:[/] {escape(result.hint)}"
         if not result.passed and result.repro:
-            text += "\n[cyan]repro:[/] the call below the table"
+            text += "\n[cyan]repro:[/] paste the line below the table into a notebook cell"
         mark = MARKS.get(outcome.status, "[red]FAIL[/]")
         table.add_row(mark, result.check, f"{result.points:g}/{result.max_points:g}", text)
     console.print(table)

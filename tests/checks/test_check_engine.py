@@ -395,3 +395,38 @@ def test_checks_sharing_recordings_load_the_model_once() -> None:
         run_check(check, {"cap": abs}, system=system, recordings=shared)
     assert CountingSystem.loads == 3  # ...unless the run shares its recordings
     assert list(shared) == [("model", "counter")]
+
+
+def test_a_system_failure_of_a_public_check_repros_as_a_replay_of_its_scenario() -> None:
+    result = run(lambda value: min(value, 10.0))  # NaN slips through: the system failed
+    assert result.repro == (
+        "from mlip.checks.repro import replay; "
+        "replay('guards-counter', 'no-harm', {'seed': 0, 'fault': 'nan'})"
+    )
+    hidden = Check(**{**CHECK.__dict__, "public": False})
+    assert run_check(hidden, {"cap": lambda v: min(v, 10.0)}, system=CounterSystem()).repro == ""
+
+
+def test_the_replay_line_runs_the_failing_scenario_in_the_notebook(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from mlip.checks import get_check
+
+    def heating_guard(predicted: float, readings: dict[str, float]) -> float:
+        return min(predicted, 200.0)  # NaN slips through min()
+
+    def thermal_cutoff(state: dict[str, float]) -> bool:
+        return False
+
+    functions: dict[str, Any] = {"heating_guard": heating_guard, "thermal_cutoff": thermal_cutoff}
+    result = run_check(get_check("guards-toaster", "no-fire-under-chaos"), functions)
+    assert not result.passed and result.repro.startswith("from mlip.checks.repro import replay")
+    for name, function in functions.items():  # what a notebook cell defines lives in __main__
+        monkeypatch.setattr(sys.modules["__main__"], name, function, raising=False)
+    capsys.readouterr()
+    exec(result.repro, {})  # trusted: the line the student pastes
+    shown = capsys.readouterr().out
+    assert shown.startswith("[FAIL] no-fire-under-chaos, one scenario: 0/7 points")
+    assert "fire(s) in 120 sessions" in shown and "hint:" in shown
