@@ -173,10 +173,10 @@ def _quiet_hint(alerts: Sequence[Alert], events: int, rate: float) -> str:
     if len(early) * 2 >= len(alerts):
         return (
             f"Most of your false alarms come early (the first at event {first.index} of "
-            f"{events}, {first.reason!r}): the first sessions of a stream are not typical (a "
-            "cold start, a warming system), so a reference taken from them makes normal "
-            "production look drifted. Let the reference settle (skip or replace the first "
-            "values) and alert only when many recent values disagree with it."
+            f"{events}, {first.reason!r}): the first events of a stream need not be typical (a "
+            "toaster starts cold), so a reference of only those makes normal operation look "
+            "drifted. Let the reference settle (a larger one, or skip the first values) and "
+            "alert only when many recent values disagree with it."
         )
     if rate > QUIET_HALF:
         return (
