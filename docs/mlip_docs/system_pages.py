@@ -9,9 +9,10 @@ replaced by a faulty one: the page shows that model quality and system quality d
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mlip.systems import RunResult, System, get_system, system_names
+from mlip.systems import Component, RunResult, System, data_flow, get_system, system_names
 
 from ._markdown import cell, code, table
 from .architecture import architecture_svg
@@ -58,6 +59,30 @@ def _metric_rows(healthy: RunResult, faulty: RunResult) -> list[list[str]]:
     return rows
 
 
+def _consumed(component: Component, item: str) -> str:
+    """An item a component consumes, with the producer it reads it from when it names one."""
+    source = component.sources.get(item)
+    return code(item) + (f" (from {cell(source)})" if source else "")
+
+
+def _architecture_intro(components: Sequence[Component]) -> str:
+    """What the diagram shows; it speaks of feedback loops only when the system has one."""
+    text = (
+        "Every box is one component; an arrow runs from the component that produces an item "
+        "to each component that consumes it, with the item written once next to its "
+        "producer. Orange boxes are learned from data; blue ones are ordinary code, hardware "
+        "or people."
+    )
+    loops = [flow for flow in data_flow(components) if flow.feedback]
+    if not loops:
+        return text + " No data comes back to the component it came from, so no arrow is dashed.\n"
+    closing = "; ".join(f"`{flow.source}` → `{flow.target}`" for flow in loops)
+    return (
+        text + " Dashed arrows close a feedback loop: what a component caused comes back to "
+        f"it ({closing}).\n"
+    )
+
+
 def system_page(name: str) -> SystemPage:
     """Generate the page of the system registered as ``name`` (runs it, a few seconds)."""
     started = time.perf_counter()
@@ -75,9 +100,7 @@ def system_page(name: str) -> SystemPage:
         f"`mlip systems run {name} --n 1000` simulates it and "
         f"`mlip systems train {name}` retrains its model from data the environment generates.\n",
         "## Architecture\n",
-        "Every box is one component; arrows show which data flows where. Orange boxes are "
-        "learned from data; blue ones are ordinary code, hardware or people. Dashed arrows "
-        "close a feedback loop.\n",
+        _architecture_intro(components),
         f"![Architecture of the {cell(system.title)}]({name}-architecture.svg)\n",
         table(
             ["component", "kind", "what it does", "consumes", "produces"],
@@ -86,7 +109,7 @@ def system_page(name: str) -> SystemPage:
                     f"**{cell(c.name)}**",
                     "ML" if c.kind.value == "ml" else "non-ML",
                     cell(c.description),
-                    ", ".join(code(item) for item in c.consumes) or "—",
+                    ", ".join(_consumed(c, item) for item in c.consumes) or "—",
                     ", ".join(code(item) for item in c.produces) or "—",
                 ]
                 for c in components

@@ -27,6 +27,7 @@ from mlip.systems._contract import (
     TelemetryStream,
     TrainReport,
 )
+from mlip.systems._dataflow import DataFlow, data_flow
 
 __all__ = [
     "ALERT_EVENT",
@@ -36,6 +37,7 @@ __all__ = [
     "Component",
     "ComponentKind",
     "Condition",
+    "DataFlow",
     "EventField",
     "EventSchema",
     "ExtensionPoint",
@@ -45,6 +47,7 @@ __all__ = [
     "TelemetrySink",
     "TelemetryStream",
     "TrainReport",
+    "data_flow",
     "get_system",
     "system_names",
 ]

@@ -62,13 +62,19 @@ class ComponentKind(str, Enum):  # noqa: UP042 - StrEnum would change str() of m
 
 @dataclass(frozen=True)
 class Component:
-    """One box in the system's architecture diagram."""
+    """One box in the system's architecture diagram.
+
+    An arrow runs from every component that produces an item to every one that consumes it.
+    When several components produce an item this one consumes, ``sources`` names the one it
+    reads (item → component name); :func:`mlip.systems.data_flow` refuses to guess.
+    """
 
     name: str
     kind: ComponentKind
     description: str
     consumes: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

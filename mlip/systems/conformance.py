@@ -23,6 +23,7 @@ from typing import Any
 
 from mlip.errors import UsageError
 from mlip.systems._contract import FAULT_KINDS, ComponentKind, RunResult, System
+from mlip.systems._dataflow import data_flow
 
 __all__ = ["CHECKS", "SMALL_N", "check_system", "system_checks"]
 
@@ -62,6 +63,10 @@ def check_components(system: System) -> None:
     assert ComponentKind.NON_ML in kinds, "no non-ML component: a model alone is not a system"
     for c in components:
         assert c.description, f"component {c.name!r} has no description"
+    try:
+        data_flow(components)  # every consumed item has one producer, or a declared source
+    except UsageError as error:
+        raise AssertionError(f"components() data flow: {error}") from None
 
 
 def check_extension_points(system: System) -> None:

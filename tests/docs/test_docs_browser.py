@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlip_docs.architecture import BOX_FONT_SIZE, LABEL_FONT_SIZE
+
+from mlip.systems import system_names
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "tests" / "artifacts"
 
@@ -122,6 +125,68 @@ def test_system_page_via_navigation_with_diagram(browser: Any, site_url: str) ->
     time.sleep(0.5)  # let the header's scroll animation settle before the screenshot
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / "docs-system-toaster.png"))
+
+
+#: Every text of the diagrams is at least this big.
+DIAGRAM_SMALLEST_FONT = min(BOX_FONT_SIZE, LABEL_FONT_SIZE)
+
+
+@pytest.mark.parametrize("name", system_names())
+def test_system_diagram_is_readable_on_a_390_px_phone(
+    browser: Any, site_url: str, name: str
+) -> None:
+    """On a phone the diagram fits the screen and its smallest text still shows at 9 px."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(f"{site_url}systems/{name}/")
+        diagram = _wait(browser, "article img[src$='architecture.svg']")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", diagram)
+        shown = browser.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "return [r.left, r.right, arguments[0].naturalWidth, window.innerWidth,"
+            " document.documentElement.scrollWidth]",
+            diagram,
+        )
+        left, right, natural, viewport, page_width = shown
+        assert viewport <= 400, "the window did not shrink to a phone's width"
+        assert left >= 0 and right <= viewport, "the diagram runs off the screen"
+        assert page_width <= viewport, "the page scrolls sideways"
+        smallest = DIAGRAM_SMALLEST_FONT * (right - left) / natural
+        assert smallest >= 9, f"{name}: smallest diagram text shows at {smallest:.1f} px"
+        time.sleep(0.3)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(ARTIFACTS / f"docs-system-{name}-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)
+    # Rendered by a real browser with its own fonts: every text inside its box, none overlapping.
+    browser.get(f"{site_url}systems/{name}-architecture.svg")
+    _wait(browser, "svg")
+    problems = browser.execute_script(
+        """
+        const boxes = [], problems = [];
+        for (const group of document.querySelectorAll('g.component, g.flow')) {
+          const rect = group.querySelector('rect').getBBox();
+          for (const text of group.querySelectorAll('text')) {
+            const b = text.getBBox();
+            boxes.push([text.textContent, b]);
+            if (b.x < rect.x - 0.5 || b.y < rect.y - 0.5
+                || b.x + b.width > rect.x + rect.width + 0.5
+                || b.y + b.height > rect.y + rect.height + 0.5)
+              problems.push('spills: ' + text.textContent);
+          }
+        }
+        for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+          const [ta, a] = boxes[i], [tb, b] = boxes[j];
+          if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height
+              && b.y < a.y + a.height) problems.push('overlap: ' + ta + ' / ' + tb);
+        }
+        return problems;
+        """
+    )
+    assert problems == [], problems
+    assert browser.find_elements(By.CSS_SELECTOR, "g.component")
 
 
 def test_search_finds_the_toaster_page(browser: Any, site_url: str) -> None:

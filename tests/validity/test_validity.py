@@ -42,7 +42,14 @@ def test_every_assignment_with_cases_has_four_wrong_and_two_right() -> None:
     by_assignment: dict[str, list[str]] = {}
     for path in CASES:
         by_assignment.setdefault(path.parent.name, []).append(load_case(path)["expect"])
-    assert {"guards-toaster", "guards-tax", "monitoring-toaster"} <= set(by_assignment)
+    assert {
+        "guards-toaster",
+        "guards-tax",
+        "guards-transcription",
+        "monitoring-toaster",
+        "monitoring-tax",
+        "monitoring-transcription",
+    } <= set(by_assignment)
     for assignment, expects in by_assignment.items():
         assert expects.count("loses") >= 4, assignment
         assert expects.count("full") >= 2, assignment

@@ -19,6 +19,12 @@ REPRESENTATIVES = {
     "guards-tax": ("crashes-on-missing-entry", "hidden-drift", "informational-only"),
     "guards-toaster": ("cap-600-smoke-only", "hidden-sensor-faults", "table-fallback-temperature"),
     "monitoring-toaster": ("alerts-at-public-onsets", "hidden-drift-seeds", "mean-shift-z"),
+    "guards-transcription": ("lower-threshold", "hidden-new-voices", "float-parse"),
+    "monitoring-tax": (
+        "alerts-at-public-onsets",
+        "hidden-drift-seeds",
+        "z-test-and-new-categories",
+    ),
 }
 
 
@@ -64,7 +70,17 @@ def _hidden(assignment: str, case: str) -> dict[str, dict[str, Any]]:
     report = judge_notebook(
         _notebook(assignment, case),
         assignment_id=assignment,
-        limits=Limits(**tomllib.loads(TEST_TOML)["sandbox"]),
+        # benign code: limits generous enough for a busy machine (the golden class tests
+        # the tight ones against hostile samples)
+        limits=Limits(
+            **{
+                **tomllib.loads(TEST_TOML)["sandbox"],
+                "wall_seconds": 900,
+                "cell_seconds": 120,
+                "call_seconds": 30,
+                "cpu_seconds": 900,
+            }
+        ),
         isolation=detect_isolation(),
         secret=SECRETS[0],
     )

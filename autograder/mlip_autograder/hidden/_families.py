@@ -104,6 +104,33 @@ def _combined_with(
     return draw
 
 
+def _combined_and_clean(
+    silent: Mapping[str, tuple[str, ...]],
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
+    """:func:`_combined_conditions`, plus two scenarios with the real model under drawn conditions.
+
+    Left to chance, every scenario of a secret could hold a chaos model or a condition that
+    silences the system (``silent``: e.g. a recording of silence has no words to judge), and a
+    guard that trusts a too-low confidence would be caught on some secrets only.
+    """
+
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+        scenarios = _combined_conditions(system, rng, public)
+        declared = [
+            (c.name, [value for value in c.values[1:] if value not in silent.get(c.name, ())])
+            for c in system.conditions()
+            if len(c.values) > 1
+        ]
+        for _ in range(2):
+            conditions = {name: rng.choice(values) for name, values in declared if values}
+            scenarios.append(
+                {"conditions": conditions, "n": SESSIONS, "seed": rng.randrange(1_000, 10**6)}
+            )
+        return scenarios
+
+    return draw
+
+
 def _drift_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public drift streams on one secret seed, with the drift starting later.
 
@@ -186,7 +213,7 @@ HIDDEN_FAMILIES: tuple[HiddenFamily, ...] = (
         "guards-transcription",
         "hidden-new-voices",
         "no-doubtful-word-published-under-faults",
-        _combined_conditions,
+        _combined_and_clean({"audio_fault": ("silence",)}),
     ),
     *(
         HiddenFamily(

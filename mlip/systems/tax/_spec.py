@@ -73,8 +73,8 @@ COMPONENTS: tuple[Component, ...] = (
         ComponentKind.NON_ML,
         "Guides the user through the filing screens (income, deductions, credits, review, "
         "file) and collects their entries.",
-        consumes=("user entries",),
-        produces=("tax return",),
+        consumes=("user entries", "advice", "prompt"),
+        produces=("tax return", "filing step"),
     ),
     Component(
         "tax_calculator",

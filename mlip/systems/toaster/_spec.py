@@ -52,6 +52,7 @@ COMPONENTS: tuple[Component, ...] = (
         "frozen bagels or old heating elements.",
         consumes=_READINGS,
         produces=("predicted_seconds",),
+        sources={"chamber_temp_c": "pre_toast_sensors"},
     ),
     Component(
         "controller",
@@ -59,8 +60,9 @@ COMPONENTS: tuple[Component, ...] = (
         "Switches the heating element on and, once the planned seconds are over, off again; "
         "stops early when the user cancels, and hands live chamber and smoke readings to the "
         "thermal_cutoff extension. Naive version: plans exactly the predicted seconds.",
-        consumes=("predicted_seconds", "cancel", "smoke_ppm"),
+        consumes=("predicted_seconds", "cancel", "chamber_temp_c", "smoke_ppm"),
         produces=("element power",),
+        sources={"chamber_temp_c": "thermal_sensor"},
     ),
     Component(
         "heating_element",

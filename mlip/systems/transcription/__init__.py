@@ -100,7 +100,7 @@ class TranscriptionSystem(System):
                 "editor",
                 plain,
                 "Customer UI highlighting low-confidence words; logs every edit.",
-                ("transcript",),
+                ("transcript", "corrected words"),
                 ("edits",),
             ),
         )
