@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlip.checks import BoundedCache
 from mlip_autograder._config import Limits
 from mlip_autograder._notebook import (
     CheckCell,
@@ -36,11 +35,6 @@ __all__ = [
     "judge_notebook",
     "tampered_report",
 ]
-
-#: What trusted kit code recorded for the checks this process judges (the committed models,
-#: drift streams): the same for every student of an assignment, so a worker records them once;
-#: bounded, so a long-lived worker grading many assignments does not grow.
-RECORDINGS = BoundedCache()
 
 #: How a submission's grading ended. Anything but ``graded`` comes with a reason.
 STATUSES = ("graded", "timeout", "crash", "memory", "output", "tampered", "invalid")
@@ -420,10 +414,14 @@ def judge_notebook(
     :func:`~mlip_autograder.hidden.hidden_seeds`) on a cluster worker that never sees the secret.
     """
     from mlip.assignments import get_assignment
-    from mlip.checks import run_check
+    from mlip.checks import BoundedCache, run_check
     from mlip.systems import get_system
 
     started = time.monotonic()
+    # what trusted kit code records (the model, drift streams) is shared by this notebook's
+    # checks only: shared across notebooks, a golden sample's hidden score changed with the
+    # order in which a worker graded the class
+    recordings = BoundedCache()
     cells = check_cells(notebook)
     tests = unit_test_cells(notebook) if source is not None else []
     sandbox = SandboxedNotebook(
@@ -472,7 +470,7 @@ def judge_notebook(
                     }
                 else:
                     result = run_check(
-                        check, proxies, system=system, recordings=RECORDINGS
+                        check, proxies, system=system, recordings=recordings
                     ).to_dict()
                 if alive and sandbox.failure is not None:
                     alive = False

@@ -353,10 +353,9 @@ RECORDING_ENTRIES = 32
 class CheckContext:
     """What a verdict works with: the system, the wrapped student code and two bounded caches.
 
-    ``cache`` lives for one check (it may hold what the student's code answered);
-    ``recordings`` holds what only trusted kit code computed (the committed model, recorded
-    drift streams, baseline runs) and may be shared by the checks of one run, see
-    :func:`run_check`.
+    ``cache`` lives for one check (the model, what the student's code answered);
+    ``recordings`` holds data only trusted kit code recorded (drift streams and their segments)
+    and may be shared by the checks of one run, see :func:`run_check`.
     """
 
     system: System
@@ -369,8 +368,13 @@ class CheckContext:
         return float(self.cache.remember(key, compute))
 
     def model(self) -> Any:
-        """The system's committed model, loaded once per :attr:`recordings`."""
-        return self.recordings.remember(("model", self.system.name), self.system.load_model)
+        """The system's committed model, loaded once per check.
+
+        Not shared with other checks: sharing one model object between the checks of a judged
+        notebook changed a golden sample's hidden score, so a check never sees what another
+        check's runs may have left in it.
+        """
+        return self.cache.remember(("model", self.system.name), self.system.load_model)
 
 
 #: Judges one scenario. Kit verdicts take a :class:`Scenario`; the parameter is ``Any`` so that

@@ -379,22 +379,19 @@ class CountingSystem(CounterSystem):
         return None
 
 
-def test_checks_sharing_recordings_load_the_model_once() -> None:
+def test_each_check_loads_the_model_once_and_shares_no_model() -> None:
     def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         context.model()
         return ScenarioOutcome(True, "ok")
 
-    check = Check(**{**CHECK.__dict__, "verdict": verdict})
+    check = Check(**{**CHECK.__dict__, "verdict": verdict})  # four scenarios
     system = CountingSystem()
     CountingSystem.loads = 0
-    run_check(check, {"cap": abs}, system=system)
-    run_check(check, {"cap": abs}, system=system)
-    assert CountingSystem.loads == 2  # each check records its own...
     shared = BoundedCache()
     for _ in range(3):
         run_check(check, {"cap": abs}, system=system, recordings=shared)
-    assert CountingSystem.loads == 3  # ...unless the run shares its recordings
-    assert list(shared) == [("model", "counter")]
+    assert CountingSystem.loads == 3  # once per check, never handed from one check to another
+    assert list(shared) == []
 
 
 def test_a_system_failure_of_a_public_check_repros_as_a_replay_of_its_scenario() -> None:
