@@ -316,6 +316,9 @@ def _check_outputs(cell: CheckCell, result: dict[str, Any]) -> list[dict[str, An
         ]
         if not result["passed"] and result.get("scenario") is not None:
             lines.append(f"  failing scenario: {result['scenario']}")
+        if not result["passed"] and result.get("repro"):
+            lines.append(f"  repro: {result['repro']}")
+        lines.extend(f"  {margin}" for margin in _margin_lines(result))
     else:
         lines = [f"[HIDDEN {mark}] {cell.check}: {earned:g}/{cell.points:g} points"]
     if not result["passed"] and result.get("hint"):
@@ -329,6 +332,12 @@ def _check_outputs(cell: CheckCell, result: dict[str, Any]) -> list[dict[str, An
             "metadata": {},
         },
     ]
+
+
+def _margin_lines(result: dict[str, Any]) -> list[str]:
+    from mlip.checks import CheckResult
+
+    return CheckResult.from_dict(result).margin_lines()
 
 
 def _load_check(
@@ -399,10 +408,14 @@ def judge_notebook(
     :func:`~mlip_autograder.hidden.hidden_seeds`) on a cluster worker that never sees the secret.
     """
     from mlip.assignments import get_assignment
-    from mlip.checks import run_check
+    from mlip.checks import BoundedCache, run_check
     from mlip.systems import get_system
 
     started = time.monotonic()
+    # what trusted kit code records (the model, drift streams) is shared by this notebook's
+    # checks only: shared across notebooks, a golden sample's hidden score changed with the
+    # order in which a worker graded the class
+    recordings = BoundedCache()
     cells = check_cells(notebook)
     tests = unit_test_cells(notebook) if source is not None else []
     sandbox = SandboxedNotebook(
@@ -450,7 +463,9 @@ def judge_notebook(
                         "scenario": None,
                     }
                 else:
-                    result = run_check(check, proxies, system=system).to_dict()
+                    result = run_check(
+                        check, proxies, system=system, recordings=recordings
+                    ).to_dict()
                 if alive and sandbox.failure is not None:
                     alive = False
                     failure_kind, failure_text = sandbox.failure
@@ -489,8 +504,10 @@ def judge_notebook(
             result["public"] = cell.public
             result["cell_points"] = cell.points
             result["cell_points_earned"] = _scaled(cell, result["points"], result["max_points"])
-            if not cell.public:
+            if not cell.public:  # nothing about a hidden scenario reaches the student
                 result["scenario"] = None
+                result["repro"] = ""
+                result["margins"] = []
                 result["message"] = "hidden scenarios" if not result["passed"] else "passed"
             checks.append(result)
             outputs[cell.index] = _check_outputs(cell, result)

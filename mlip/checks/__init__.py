@@ -12,11 +12,14 @@ from __future__ import annotations
 from types import ModuleType
 
 from mlip.checks._engine import (
+    BoundedCache,
     Check,
     CheckContext,
     CheckResult,
     ExtensionSpec,
+    Margin,
     RecordingExtension,
+    Scenario,
     ScenarioOutcome,
     describe_scenario,
     plain,
@@ -34,11 +37,14 @@ from mlip.checks._families import (
 from mlip.errors import UsageError
 
 __all__ = [
+    "BoundedCache",
     "Check",
     "CheckContext",
     "CheckResult",
     "ExtensionSpec",
+    "Margin",
     "RecordingExtension",
+    "Scenario",
     "ScenarioOutcome",
     "chaos_scenarios",
     "condition_scenarios",

@@ -7,10 +7,10 @@ with the student's (wrapped) extensions plugged in; the same scenario always giv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mlip.checks._engine import CheckContext
+from mlip.checks._engine import CheckContext, Scenario
 
 if TYPE_CHECKING:
     from mlip.systems import RunResult, System
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-def chaos_scenarios(system: System, *, n: int, seed: int) -> list[dict[str, Any]]:
+def chaos_scenarios(system: System, *, n: int, seed: int) -> list[Scenario]:
     """One scenario per fault kind of the contract: NaN, inf, negative, huge, constant, ..."""
     from mlip.systems import FAULT_KINDS
 
@@ -39,8 +39,8 @@ def condition_scenarios(
     n: int,
     seed: int,
     names: tuple[str, ...] | None = None,
-    extra: tuple[dict[str, Any], ...] = (),
-) -> list[dict[str, Any]]:
+    extra: tuple[Scenario, ...] = (),
+) -> list[Scenario]:
     """One scenario per non-default value of each condition the system declares.
 
     Built from :meth:`System.conditions`, so a new fault value a system adds is covered
@@ -48,7 +48,7 @@ def condition_scenarios(
     (e.g. a chaos model *and* a dead sensor), each keeping only conditions the system knows.
     """
     declared = {condition.name: condition.values for condition in system.conditions()}
-    scenarios: list[dict[str, Any]] = []
+    scenarios: list[Scenario] = []
     for name, values in declared.items():
         if names is not None and name not in names:
             continue
@@ -60,22 +60,20 @@ def condition_scenarios(
             for key, value in dict(combined.get("conditions", {})).items()
             if value in declared.get(key, ())
         }
-        scenario = {**combined, "conditions": conditions, "n": n, "seed": seed}
+        scenario: Scenario = {**combined, "conditions": conditions, "n": n, "seed": seed}
         if conditions or "fault" in combined:
             scenarios.append(scenario)
     return scenarios
 
 
 def healthy_model(context: CheckContext) -> Any:
-    """The committed model, loaded once per check."""
-    if "healthy_model" not in context.cache:
-        context.cache["healthy_model"] = context.system.load_model()
-    return context.cache["healthy_model"]
+    """The committed model, loaded once per run of checks (see :meth:`CheckContext.model`)."""
+    return context.model()
 
 
 def run_scenario(
     context: CheckContext,
-    scenario: Mapping[str, Any],
+    scenario: Scenario,
     *,
     guarded: bool = True,
     telemetry: Callable[[dict[str, Any]], None] | None = None,

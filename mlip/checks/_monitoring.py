@@ -6,10 +6,10 @@ A student's monitor is two functions: ``monitor(event: dict) -> str | None`` (th
 stateful). Both are called with plain data only and their answers coerced to plain data, so the
 autograder can proxy them into a sandbox.
 
-Streams are recorded once per process from the system's own simulator (:mod:`mlip.monitoring`)
-and replayed through the monitor once per check; the scenarios of a check are (stream, episode,
-credit tier) triples, so the published half/full credit scale maps onto the engine's pass/fail
-scenarios: a tier-``half`` scenario passes at half credit or better, a ``full`` one at full.
+Streams are recorded from the system's own simulator (:mod:`mlip.monitoring`) once per run of
+checks (kept in the bounded :attr:`CheckContext.recordings`) and replayed through the monitor
+once per check. A scenario is one stream (quiet check) or one drift episode of a stream
+(detection checks) and earns the published scale's credit: 1, 1/2 or 0.
 A scenario may also carry a ``seed`` and a ``lead_in`` (see :func:`scenario_stream`): the same
 drift recorded on another seed with a later onset, which is how the instructor's hidden checks
 reuse these verdicts on streams students have not seen.
@@ -24,11 +24,19 @@ episode is not detected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from mlip.checks._engine import Check, CheckContext, ExtensionSpec, ScenarioOutcome
+from mlip.checks._engine import (
+    BoundedCache,
+    Check,
+    CheckContext,
+    ExtensionSpec,
+    Margin,
+    Scenario,
+    ScenarioOutcome,
+)
 
 if TYPE_CHECKING:
     from mlip.monitoring import Alert, DriftStream, StreamSpec
@@ -43,9 +51,6 @@ __all__ = [
     "recorded_stream",
     "scenario_stream",
 ]
-
-TIERS = ("half", "full")
-TIER_CREDIT = {"half": 0.5, "full": 1.0}
 
 
 def to_alert(value: Any) -> str | None:
@@ -68,12 +73,8 @@ SCALE_TEXT = (
     "the budget half; a monitor that alarms before the drift (> 40 per 10,000) detects nothing."
 )
 
-_STREAMS: dict[tuple[str, str], DriftStream] = {}
-_MODELS: dict[str, Any] = {}
-_RUNS: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
-
-def scenario_stream(spec: StreamSpec, scenario: Mapping[str, Any]) -> StreamSpec:
+def scenario_stream(spec: StreamSpec, scenario: Scenario) -> StreamSpec:
     """The stream a scenario replays: ``spec`` itself unless the scenario says otherwise.
 
     ``seed`` records the same segments on another seed; ``lead_in`` stretches the normal
@@ -119,16 +120,23 @@ def _stream_key(spec: StreamSpec) -> str:
     return f"{spec.name}:{spec.seed}:{[segment.sessions for segment in spec.segments]}"
 
 
-def recorded_stream(system: System, spec: StreamSpec) -> DriftStream:
-    """The stream ``spec`` of ``system``, recorded once per process and then reused."""
+def recorded_stream(context: CheckContext, spec: StreamSpec) -> DriftStream:
+    """The stream ``spec`` of the context's system, recorded once per run of checks.
+
+    Recorded segments are kept too, so streams sharing a prefix simulate it once; both live in
+    the context's bounded ``recordings``, never in this module.
+    """
     from mlip.monitoring import build_stream
 
-    key = (system.name, _stream_key(spec))
-    if key not in _STREAMS:
-        if system.name not in _MODELS:
-            _MODELS[system.name] = system.load_model()
-        _STREAMS[key] = build_stream(system, spec, model=_MODELS[system.name], runs=_RUNS)
-    return _STREAMS[key]
+    system = context.system
+    recordings = context.recordings
+    segments = recordings.remember(("segments", system.name), lambda: BoundedCache(64))
+
+    def record() -> DriftStream:
+        return build_stream(system, spec, model=context.model(), runs=segments)
+
+    stream: DriftStream = recordings.remember(("stream", system.name, _stream_key(spec)), record)
+    return stream
 
 
 def _alerts(
@@ -139,7 +147,7 @@ def _alerts(
 
     key = f"alerts:{'control:' if control else ''}{_stream_key(spec)}"
     if key not in context.cache:
-        stream = recorded_stream(context.system, spec)
+        stream = recorded_stream(context, spec)
         if control:
             stream = control_stream(stream)
         context.extensions["reset_monitor"]()
@@ -151,32 +159,69 @@ def _alerts(
     return cached
 
 
+#: Share of a stream's first events in which early false alarms point at the reference itself.
+EARLY_SHARE = 0.25
+
+
+def _quiet_hint(alerts: Sequence[Alert], events: int, rate: float) -> str:
+    """Advice from where the false alarms came: early (a reference that is not typical) or
+    spread over the stream (too many tests at a loose level)."""
+    from mlip.monitoring import QUIET_HALF
+
+    first = alerts[0]
+    early = [alert for alert in alerts if alert.index < EARLY_SHARE * events]
+    if len(early) * 2 >= len(alerts):
+        return (
+            f"Most of your false alarms come early (the first at event {first.index} of "
+            f"{events}, {first.reason!r}): the first events of a stream need not be typical (a "
+            "toaster starts cold), so a reference of only those makes normal operation look "
+            "drifted. Let the reference settle (a larger one, or skip the first values) and "
+            "alert only when many recent values disagree with it."
+        )
+    if rate > QUIET_HALF:
+        return (
+            f"Your monitor alarms all along a stream without drift (first at event "
+            f"{first.index}, {first.reason!r}): you run hundreds of tests per stream, so use a "
+            "much stricter significance level, test less often, or require a larger window."
+        )
+    return (
+        f"A few false alarms remain (first at event {first.index}, {first.reason!r}): a "
+        "slightly stricter level or a larger window removes them."
+    )
+
+
 def quiet_check(
     *, assignment: str, streams: Sequence[StreamSpec], max_points: float, hint: str
 ) -> Check:
     """False alarms per 10,000 events over drift-free streams, on the published scale."""
     from_name = {spec.name: spec for spec in streams}
 
-    def scenarios(system: System) -> list[dict[str, Any]]:
-        return [{"stream": spec.name, "tier": tier} for spec in streams for tier in TIERS]
+    def scenarios(system: System) -> list[Scenario]:
+        return [{"stream": spec.name} for spec in streams]
 
-    def verdict(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
-        from mlip.monitoring import false_alarm_credit, score_stream
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        from mlip.monitoring import QUIET_FULL, QUIET_HALF, false_alarm_credit, score_stream
 
         spec = scenario_stream(from_name[str(scenario["stream"])], scenario)
         alerts, failure = _alerts(context, spec)
         if failure is not None:
             return ScenarioOutcome(False, failure)
-        score = score_stream(recorded_stream(context.system, spec), alerts)
-        rate = score.false_alarms_per_10k
+        score = score_stream(recorded_stream(context, spec), alerts)
+        rate = round(score.false_alarms_per_10k, 1)
         message = (
             f"{score.false_alarms} false alarm(s) in {score.events} drift-free events "
-            f"= {rate:g} per 10,000"
+            f"= {score.false_alarms_per_10k:g} per 10,000"
         )
         if alerts and score.false_alarms:
             message += f"; first: event {alerts[0].index}, {alerts[0].reason!r}"
-        passed = false_alarm_credit(rate) >= TIER_CREDIT[str(scenario["tier"])]
-        return ScenarioOutcome(passed, message)
+        credit = false_alarm_credit(score.false_alarms_per_10k)
+        if credit == 0.5:
+            message += f" (half credit: full credit needs at most {QUIET_FULL:g} per 10,000)"
+        elif credit == 0.0:
+            message += f" (no credit above {QUIET_HALF:g} per 10,000)"
+        advice = "" if credit == 1.0 else _quiet_hint(alerts, score.events, rate)
+        margin = Margin("false alarms per 10,000 drift-free events", rate, QUIET_FULL)
+        return ScenarioOutcome(credit == 1.0, message, advice, credit=credit, margins=(margin,))
 
     return Check(
         name="quiet-without-drift",
@@ -203,8 +248,8 @@ def detection_check(
     """Detection delay of every drift episode of ``streams``, against ``budget`` events."""
     from_name = {spec.name: spec for spec in streams}
 
-    def scenarios(system: System) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    def scenarios(system: System) -> list[Scenario]:
+        found: list[Scenario] = []
         for spec in streams:
             episodes = sum(
                 1
@@ -212,11 +257,10 @@ def detection_check(
                 if segment.drifted and (index == 0 or not spec.segments[index - 1].drifted)
             )
             for episode in range(1, episodes + 1):
-                for tier in TIERS:
-                    found.append({"stream": spec.name, "episode": episode, "tier": tier})
+                found.append({"stream": spec.name, "episode": episode})
         return found
 
-    def verdict(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         from mlip.monitoring import (
             QUIET_HALF,
             detection_credit,
@@ -227,7 +271,7 @@ def detection_check(
         alerts, failure = _alerts(context, spec)
         if failure is not None:
             return ScenarioOutcome(False, failure)
-        stream = recorded_stream(context.system, spec)
+        stream = recorded_stream(context, spec)
         episode = score_stream(stream, alerts, grace=budget).episodes[int(scenario["episode"]) - 1]
         where = f"{spec.describe()}, episode starting at event {episode.start}"
         covered = [(start, end + budget) for start, end in stream.episodes]
@@ -254,8 +298,15 @@ def detection_check(
                 "otherwise test less often or at a stricter level.",
             )
         if episode.delay is None:
+            length = episode.end - episode.start
+            advice = (
+                f"Your monitor never alerted on this stream ({len(stream.events)} events, "
+                f"{length} of them drifted). {hint}"
+                if not alerts
+                else ""  # it alerts elsewhere: the check's own advice on what to watch
+            )
             return ScenarioOutcome(
-                False, f"{where}: missed (no alert in its {episode.end - episode.start} events)"
+                False, f"{where}: missed (no alert in its {length} events)", hint=advice
             )
         control_alerts, failure = _alerts(context, spec, control=True)
         if failure is not None:
@@ -274,10 +325,19 @@ def detection_check(
                 "watch differ from the reference, never on a schedule.",
             )
         credit = detection_credit(episode.delay, budget)
-        passed = credit >= TIER_CREDIT[str(scenario["tier"])]
-        return ScenarioOutcome(
-            passed, f"{where}: first alert {episode.delay} events later (budget {budget})"
-        )
+        message = f"{where}: first alert {episode.delay} events later (budget {budget})"
+        advice = ""
+        if credit == 0.5:
+            message += ": half credit (full credit within the budget)"
+            advice = (
+                f"Your monitor noticed this drift after {episode.delay} events, more than the "
+                f"budget of {budget}: test more often, use a smaller recent window, or watch a "
+                "signal that moves earlier (an input rather than a delayed label)."
+            )
+        elif credit == 0.0:
+            message += ": too late (no credit after twice the budget)"
+        delay = Margin("detection delay", float(episode.delay), float(budget), unit=" events")
+        return ScenarioOutcome(credit == 1.0, message, hint=advice, credit=credit, margins=(delay,))
 
     return Check(
         name=name,

@@ -166,9 +166,10 @@ def _run(payload: dict[str, Any], step: _Writer, emit: _Writer) -> None:
         elif message is not None:
             emit({"kind": "problem", "where": where, "message": message})
 
-    from mlip.checks import public_checks, run_check
+    from mlip.checks import BoundedCache, public_checks, run_check
 
     checks = public_checks(payload["assignment"])
+    recordings = BoundedCache()  # the model and recorded streams, shared by this run's checks
     for position, check in enumerate(checks):
         cpu = float(budgets["checks"].get(check.name, budgets["default_check"]))
 
@@ -191,7 +192,12 @@ def _run(payload: dict[str, Any], step: _Writer, emit: _Writer) -> None:
         started = time.process_time()
         try:
             with budget(cpu, cpu * wall_factor), redirect_stdout(sink), redirect_stderr(sink):
-                result = run_check(check, extensions, progress=report)  # type: ignore[arg-type]
+                result = run_check(
+                    check,
+                    extensions,  # type: ignore[arg-type]
+                    progress=report,
+                    recordings=recordings,
+                )
         except BudgetExceeded as over:
             message = over_budget_message(
                 f"check {check.name!r}", over.clock, cpu, cpu * wall_factor

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mlip.checks._engine import Check, CheckContext, ExtensionSpec, ScenarioOutcome, plain
+from mlip.checks._engine import (
+    Check,
+    CheckContext,
+    ExtensionSpec,
+    Margin,
+    Scenario,
+    ScenarioOutcome,
+    plain,
+)
 from mlip.checks._families import (
     chaos_scenarios,
     condition_scenarios,
@@ -61,7 +69,7 @@ PROMPTS_HINT = (
 )
 
 
-def _most_prompts(context: CheckContext, scenario: dict[str, Any]) -> tuple[Any, int]:
+def _most_prompts(context: CheckContext, scenario: Scenario) -> tuple[Any, int]:
     most = [0]
 
     def watch(event: dict[str, Any]) -> None:
@@ -72,7 +80,7 @@ def _most_prompts(context: CheckContext, scenario: dict[str, Any]) -> tuple[Any,
     return result, most[0]
 
 
-def _safe(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _safe(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     result, most = _most_prompts(context, scenario)
     harmful = metric(result, "harmful_advice")
     if harmful > 0:
@@ -82,23 +90,28 @@ def _safe(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
             f"{users} of {result.n} users followed advice to change a truthful entry",
             hint=HARMFUL_HINT,
         )
+    prompts = Margin("most upsell prompts one user saw", most, MAX_PROMPTS_PER_USER)
     if most > MAX_PROMPTS_PER_USER:
-        return ScenarioOutcome(False, f"a user saw the upsell {most} times", hint=PROMPTS_HINT)
-    return ScenarioOutcome(True, "no harmful advice, prompts bounded")
+        return ScenarioOutcome(
+            False, f"a user saw the upsell {most} times", hint=PROMPTS_HINT, margins=(prompts,)
+        )
+    return ScenarioOutcome(True, "no harmful advice, prompts bounded", margins=(prompts,))
 
 
-def _prompts_bounded(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _prompts_bounded(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     _, most = _most_prompts(context, scenario)
+    prompts = Margin("most upsell prompts one user saw", most, MAX_PROMPTS_PER_USER)
     if most > MAX_PROMPTS_PER_USER:
         return ScenarioOutcome(
             False,
             f"a user saw the upsell {most} times (at most {MAX_PROMPTS_PER_USER})",
             hint=PROMPTS_HINT,
+            margins=(prompts,),
         )
-    return ScenarioOutcome(True, f"at most {most} prompt(s) per user")
+    return ScenarioOutcome(True, f"at most {most} prompt(s) per user", margins=(prompts,))
 
 
-def _keeps_revenue(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _keeps_revenue(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     naive = run_scenario(context, scenario, guarded=False)
     guarded = run_scenario(context, scenario)
     naive_revenue, revenue = metric(naive, "revenue"), metric(guarded, "revenue")
@@ -107,13 +120,29 @@ def _keeps_revenue(context: CheckContext, scenario: dict[str, Any]) -> ScenarioO
         f"revenue {revenue:,.0f} (unguarded {naive_revenue:,.0f}), protection bought by "
         f"{sales:.1%} of users (unguarded {naive_sales:.1%})"
     )
+    margins = (
+        Margin(
+            "revenue", round(revenue), round(REVENUE_SHARE * naive_revenue), higher_is_better=True
+        ),
+        Margin(
+            "users buying protection",
+            round(100 * sales, 1),
+            round(100 * CONVERSION_SHARE * naive_sales, 1),
+            "%",
+            higher_is_better=True,
+        ),
+    )
     if revenue + 1e-9 < REVENUE_SHARE * naive_revenue:
-        return ScenarioOutcome(False, f"{message}; revenue must stay >= {REVENUE_SHARE:.0%}")
+        return ScenarioOutcome(
+            False, f"{message}; revenue must stay >= {REVENUE_SHARE:.0%}", margins=margins
+        )
     if sales + 1e-9 < CONVERSION_SHARE * naive_sales:
         return ScenarioOutcome(
-            False, f"{message}; protection sales must stay >= {CONVERSION_SHARE:.0%}"
+            False,
+            f"{message}; protection sales must stay >= {CONVERSION_SHARE:.0%}",
+            margins=margins,
         )
-    return ScenarioOutcome(True, message)
+    return ScenarioOutcome(True, message, margins=margins)
 
 
 CHECKS: tuple[Check, ...] = (

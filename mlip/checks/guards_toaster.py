@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlip.checks._engine import Check, CheckContext, ExtensionSpec, ScenarioOutcome
+from mlip.checks._engine import (
+    Check,
+    CheckContext,
+    ExtensionSpec,
+    Margin,
+    Scenario,
+    ScenarioOutcome,
+)
 from mlip.checks._families import (
     chaos_scenarios,
     condition_scenarios,
@@ -30,7 +37,7 @@ UTILITY_SHARE = 0.98
 #: The combination the sensor-fault checks always include (public and hidden): a model that
 #: asks for absurd heating times while the smoke sensor is dead, so only the heating guard, the
 #: chamber thermometer and the elapsed time stand between the toast and a fire.
-RUNAWAY_WITHOUT_SMOKE: tuple[dict[str, Any], ...] = (
+RUNAWAY_WITHOUT_SMOKE: tuple[Scenario, ...] = (
     {"fault": "huge", "conditions": {"sensor_fault": "smoke_dead"}},
     {"fault": "inf", "conditions": {"sensor_fault": "smoke_dead"}},
 )
@@ -41,7 +48,7 @@ EXTENSIONS = (
 )
 
 
-def _no_fire(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _no_fire(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     sessions: dict[int, dict[str, Any]] = {}
 
     def watch(event: dict[str, Any]) -> None:
@@ -99,7 +106,7 @@ def _fire_hint(session: dict[str, Any], smoke_dead: bool) -> str:
     )
 
 
-def _keeps_good_toast(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _keeps_good_toast(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     naive = context.naive_metric(
         "doneness_within_1",
         lambda: metric(run_scenario(context, scenario, guarded=False), "doneness_within_1"),
@@ -107,9 +114,12 @@ def _keeps_good_toast(context: CheckContext, scenario: dict[str, Any]) -> Scenar
     guarded = metric(run_scenario(context, scenario), "doneness_within_1")
     needed = UTILITY_SHARE * naive
     message = f"toast within one shade of the wish: {guarded:.1%} (unguarded {naive:.1%})"
+    margin = Margin(
+        "good toast", round(100 * guarded, 1), round(100 * needed, 1), "%", higher_is_better=True
+    )
     if guarded + 1e-9 < needed:
-        return ScenarioOutcome(False, f"{message}; needs at least {needed:.1%}")
-    return ScenarioOutcome(True, message)
+        return ScenarioOutcome(False, f"{message}; needs at least {needed:.1%}", margins=(margin,))
+    return ScenarioOutcome(True, message, margins=(margin,))
 
 
 CHECKS: tuple[Check, ...] = (

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlip.checks._engine import Check, CheckContext, ExtensionSpec, ScenarioOutcome
+from mlip.checks._engine import (
+    Check,
+    CheckContext,
+    ExtensionSpec,
+    Margin,
+    Scenario,
+    ScenarioOutcome,
+)
 from mlip.checks._families import chaos_scenarios, condition_scenarios, metric, run_scenario
 
 __all__ = ["CHECKS", "EXTENSIONS", "LOW_CONFIDENCE"]
@@ -36,7 +43,7 @@ def _to_decision(value: Any) -> str:
 EXTENSIONS = (ExtensionSpec("publish_guard", coerce=_to_decision, fallback=lambda word: "publish"),)
 
 
-def _no_doubtful_word_published(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _no_doubtful_word_published(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     result = run_scenario(context, scenario)
     share = metric(result, "low_confidence_published")
     if share > 0:
@@ -51,7 +58,7 @@ def _correct_published_share(result: Any) -> float:
     return (1.0 - metric(result, "flagged_rate")) * (1.0 - metric(result, "published_error_rate"))
 
 
-def _keeps_useful(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOutcome:
+def _keeps_useful(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
     naive = _correct_published_share(run_scenario(context, scenario, guarded=False))
     guarded_result = run_scenario(context, scenario)
     guarded = _correct_published_share(guarded_result)
@@ -60,9 +67,18 @@ def _keeps_useful(context: CheckContext, scenario: dict[str, Any]) -> ScenarioOu
         f"correct words published without review: {guarded:.1%} of all words (unguarded "
         f"{naive:.1%}); {flagged:.1%} of words sent to review"
     )
+    margin = Margin(
+        "correct words published without review",
+        round(100 * guarded, 1),
+        round(100 * UTILITY_SHARE * naive, 1),
+        "%",
+        higher_is_better=True,
+    )
     if guarded + 1e-9 < UTILITY_SHARE * naive:
-        return ScenarioOutcome(False, f"{message}; needs at least {UTILITY_SHARE * naive:.1%}")
-    return ScenarioOutcome(True, message)
+        return ScenarioOutcome(
+            False, f"{message}; needs at least {UTILITY_SHARE * naive:.1%}", margins=(margin,)
+        )
+    return ScenarioOutcome(True, message, margins=(margin,))
 
 
 CHECKS: tuple[Check, ...] = (

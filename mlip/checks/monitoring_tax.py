@@ -61,8 +61,9 @@ CHECKS: tuple[Check, ...] = (
         assignment=ASSIGNMENT,
         streams=CLEAN,
         max_points=4,
-        hint="Your monitor alarms on a normal season: compare against a reference window from "
-        "the start of the stream and use a strict significance level (you run many tests).",
+        hint="Your monitor alarms on a normal season: compare against a reference large enough "
+        "to be typical of normal operation (not only the first few events) and use a strict "
+        "significance level (you run many tests).",
     ),
     detection_check(
         name="detects-sudden-drift",

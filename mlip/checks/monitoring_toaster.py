@@ -56,9 +56,10 @@ CHECKS: tuple[Check, ...] = (
         assignment=ASSIGNMENT,
         streams=CLEAN,
         max_points=4,
-        hint="Your monitor alarms on normal production: compare against a reference window "
-        "taken from the start of the stream and use a strict significance level (you run "
-        "many tests).",
+        hint="Your monitor alarms on normal production: the first sessions of a stream start "
+        "with a cold toaster, so a reference of only the first few values is not typical; take "
+        "a reference large enough to cover the warm-up (or skip it) and use a strict "
+        "significance level (you run many tests).",
     ),
     detection_check(
         name="detects-sudden-drift",

@@ -12,13 +12,17 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from mlip.checks._engine import CheckResult, plain
+from mlip.checks._engine import BoundedCache, CheckResult, plain
 
 __all__ = ["example_calls", "hidden_check", "load_system", "system_check"]
 
 #: Set by ``mlip check``'s runner: system-check cells are then only recorded, because the
 #: runner runs every public check itself after the notebook's cells.
 DEFERRED: list[tuple[str, str]] | None = None
+
+#: Models and drift streams recorded for this kernel's check cells (bounded), so the second
+#: monitoring check cell does not simulate the streams again.
+RECORDINGS = BoundedCache()
 
 
 def load_system(name: str) -> Any:
@@ -60,8 +64,12 @@ def _report(result: CheckResult) -> None:
     mark = "PASS" if result.passed else "FAIL"
     print(f"[{mark}] {result.check}: {result.points:g}/{result.max_points:g} points")
     print(f"       {result.message}")
+    for line in result.margin_lines():
+        print(f"       {line}")
     if not result.passed and result.hint:
         print(f"  hint: {result.hint}")
+    if not result.passed and result.repro:
+        print(f"  repro: {result.repro}")
 
 
 def system_check(
@@ -76,7 +84,7 @@ def system_check(
     check = get_check(assignment_id, check_name)
     found = namespace if namespace is not None else _namespace()
     extensions = {spec.name: found.get(spec.name) for spec in check.extensions}
-    result = run_check(check, extensions)  # type: ignore[arg-type]
+    result = run_check(check, extensions, recordings=RECORDINGS)  # type: ignore[arg-type]
     _report(result)
     return result.points
 

@@ -73,11 +73,21 @@ def _render(report: Any) -> None:
     for outcome in report.outcomes:
         result = outcome.result
         text = escape(result.message)
+        for line in result.margin_lines():
+            text += f"\n[dim]{escape(line)}[/]"
         if not result.passed and result.hint:
             text += f"\n[yellow]hint:[/] {escape(result.hint)}"
+        if not result.passed and result.repro:
+            text += "\n[cyan]repro:[/] paste the line below the table into a notebook cell"
         mark = MARKS.get(outcome.status, "[red]FAIL[/]")
         table.add_row(mark, result.check, f"{result.points:g}/{result.max_points:g}", text)
     console.print(table)
+    repros = [outcome.result for outcome in report.outcomes if not outcome.result.passed]
+    for result in (result for result in repros if result.repro):
+        # one unwrapped line each, so it can be copied into a notebook cell as it is
+        console.print(
+            f"[cyan]repro {escape(result.check)}:[/]", escape(result.repro), soft_wrap=True
+        )
     console.print(f"public points: [bold]{report.points:g}/{report.max_points:g}[/]")
     if not report.complete:
         console.print(

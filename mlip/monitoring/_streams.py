@@ -15,7 +15,7 @@ return was filed) are shifted with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,7 @@ def build_stream(
     spec: StreamSpec,
     *,
     model: Any = None,
-    runs: dict[tuple[Any, ...], list[dict[str, Any]]] | None = None,
+    runs: MutableMapping[Any, list[dict[str, Any]]] | None = None,
 ) -> DriftStream:
     """Record ``spec`` by running ``system`` segment by segment (deterministic given the spec).
 

@@ -172,3 +172,25 @@ def test_plain_nbgrader_autograde_uses_the_judge(graded_class: tuple[Any, Any]) 
     assert done.returncode == 0, done.stderr[-2000:]
     cells = _autograded_cells(course, "always-equal")
     assert "not plain data" in cells["check-keeps-good-toast"]
+
+
+#: Every sample's points per check cell, pinned so that a change in how checks score cannot
+#: move a golden grade unnoticed. Regenerate with ``MLIP_PIN_POINTS=1 pytest
+#: tests/autograder/test_golden.py -k pinned`` only when a grade was wrong (say so in the
+#: CHANGELOG).
+PINNED = Path(__file__).parent / "data" / "pinned_points.json"
+
+
+@pytest.mark.slow
+def test_points_per_check_are_pinned(graded_class: tuple[Any, Any]) -> None:
+    import os
+
+    course, report = graded_class
+    points = {
+        grade.student: _stored_checks(course, grade.student)
+        for grade in report.grades
+        if grade.status in ("graded", "timeout", "memory")
+    }
+    if os.environ.get("MLIP_PIN_POINTS"):
+        PINNED.write_text(json.dumps(points, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert points == json.loads(PINNED.read_text(encoding="utf-8"))

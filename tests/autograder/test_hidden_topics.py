@@ -125,6 +125,7 @@ def test_release_earns_no_hidden_point(assignment_id: str, name: str, hidden: se
     for check in checks.values():
         assert check["cell_points_earned"] == 0.0
         assert check["scenario"] is None  # hidden scenarios are never shown
+        assert check["repro"] == "" and check["margins"] == []  # nor their inputs or figures
         assert check["message"] == "hidden scenarios"
 
 
@@ -189,7 +190,7 @@ def test_public_monitoring_streams_are_unchanged_without_seed_or_lead_in() -> No
     from mlip.checks.monitoring_tax import SUDDEN
 
     spec = SUDDEN[0]
-    assert scenario_stream(spec, {"stream": spec.name, "episode": 1, "tier": "full"}) is spec
+    assert scenario_stream(spec, {"stream": spec.name, "episode": 1}) is spec
     moved = scenario_stream(spec, {"stream": spec.name, "seed": 4242, "lead_in": 1.5})
     assert moved.seed == 4242
     assert moved.segments[0].sessions == round(spec.segments[0].sessions * 1.5)

@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 
 from mlip.checks import (
+    BoundedCache,
     Check,
     CheckContext,
     CheckResult,
     ExtensionSpec,
+    Margin,
+    Scenario,
     ScenarioOutcome,
     describe_scenario,
     plain,
@@ -280,3 +283,162 @@ def test_toaster_verdicts_are_the_same_with_batches() -> None:
         )
         assert batched == one_by_one
         assert cutoff.batches and max(len(batch) for batch in cutoff.batches) > 1
+
+
+def _graded(credits: dict[int, float | None], *, passed: bool = False) -> Check:
+    """A check whose scenario ``seed`` earns ``credits[seed]`` (a seed not listed: full)."""
+
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        seed = int(scenario["seed"])
+        if seed not in credits:
+            return ScenarioOutcome(True, "fine")
+        return ScenarioOutcome(
+            passed, f"seed {seed}", hint=f"fix seed {seed}", credit=credits[seed]
+        )
+
+    return Check(
+        **{
+            **CHECK.__dict__,
+            "scenarios": lambda system: [{"seed": seed} for seed in range(4)],
+            "verdict": verdict,
+        }
+    )
+
+
+def test_points_are_the_mean_credit_over_scenarios() -> None:
+    result = run_check(_graded({1: 0.5, 2: 0.0}), {"cap": abs}, system=CounterSystem())
+    assert result.points == 4 * (1 + 0.5 + 0 + 1) / 4
+    assert not result.passed and result.scenario == {"seed": 1}
+    assert result.hint == "fix seed 1"  # the hint of the first scenario short of full credit
+    assert "(2/4 scenarios passed, 1 for part of their points)" in result.message
+
+
+def test_credit_none_means_pass_or_fail_and_nonsense_credit_earns_nothing_extra() -> None:
+    system = CounterSystem()
+    assert run_check(_graded({1: None}), {"cap": abs}, system=system).points == 3.0
+    assert run_check(_graded({1: None}, passed=True), {"cap": abs}, system=system).passed
+    for nonsense, earned in ((math.nan, 0.0), (-2.0, 0.0), (7.0, 1.0)):
+        result = run_check(_graded({1: nonsense}), {"cap": abs}, system=system)
+        assert result.points == 3.0 + earned, nonsense
+
+
+def test_without_partial_credit_half_credit_scores_zero() -> None:
+    strict = Check(**{**_graded({1: 0.5}).__dict__, "partial_credit": False})
+    assert run_check(strict, {"cap": abs}, system=CounterSystem()).points == 0.0
+
+
+def test_a_passing_check_reports_its_tightest_margin() -> None:
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        delay = Margin("detection delay", 100.0 * (1 + int(scenario["seed"])), 300, " events")
+        good = Margin("good toast", 95.0 - int(scenario["seed"]), 90.0, "%", higher_is_better=True)
+        return ScenarioOutcome(True, "ok", margins=(delay, good))
+
+    check = Check(**{**_graded({}).__dict__, "verdict": verdict})
+    result = run_check(check, {"cap": abs}, system=CounterSystem())
+    assert result.passed
+    assert result.margin_lines() == [
+        "detection delay: 400 events (limit <= 300 events)",  # seed 3: past the limit
+        "good toast: 92% (limit >= 90%)",
+    ]
+    assert CheckResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_the_repro_line_is_the_complete_failing_call_and_runs() -> None:
+    seen: list[Any] = []
+
+    def picky(value: Any) -> float:
+        seen.append(value)
+        raise ValueError("no")
+
+    long_text = "Your mortgage interest looks high; " * 10
+    scenarios = lambda system: [{"seed": 0}]  # noqa: E731
+
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        context.extensions["cap"]({"message": long_text, "risk": math.nan, "big": [math.inf]})
+        return ScenarioOutcome(True, "ok")
+
+    check = Check(**{**CHECK.__dict__, "scenarios": scenarios, "verdict": verdict})
+    result = run_check(check, {"cap": picky}, system=CounterSystem())
+    assert "..." in result.message  # the message stays short...
+    assert result.repro.startswith("cap({'message': 'Your mortgage")  # ...the repro is complete
+    assert long_text in result.repro and "float('nan')" in result.repro
+    assert "Paste the repro line" in result.hint
+    seen.clear()
+    with pytest.raises(ValueError):
+        eval(result.repro, {"cap": picky})  # trusted test input: the line runs as shown
+    assert seen[0]["message"] == long_text and math.isnan(seen[0]["risk"])
+    assert json.loads(json.dumps(result.to_dict()))["repro"] == result.repro
+
+
+def test_a_stub_has_no_repro_line() -> None:
+    def stub(value: float) -> float:
+        raise NotImplementedError()
+
+    assert run(stub).repro == ""
+
+
+def test_bounded_cache_forgets_the_least_recently_used() -> None:
+    cache = BoundedCache(max_entries=2)
+    cache["a"], cache["b"] = 1, 2
+    assert cache["a"] == 1  # "a" is now the most recent
+    cache["c"] = 3
+    assert set(cache) == {"a", "c"} and len(cache) == 2
+    assert cache.remember("b", lambda: 20) == 20 and "a" not in cache
+
+
+class CountingSystem(CounterSystem):
+    loads = 0
+
+    def load_model(self, path: Path | None = None) -> Any:
+        CountingSystem.loads += 1
+        return None
+
+
+def test_each_check_loads_the_model_once_and_shares_no_model() -> None:
+    def verdict(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+        context.model()
+        return ScenarioOutcome(True, "ok")
+
+    check = Check(**{**CHECK.__dict__, "verdict": verdict})  # four scenarios
+    system = CountingSystem()
+    CountingSystem.loads = 0
+    shared = BoundedCache()
+    for _ in range(3):
+        run_check(check, {"cap": abs}, system=system, recordings=shared)
+    assert CountingSystem.loads == 3  # once per check, never handed from one check to another
+    assert list(shared) == []
+
+
+def test_a_system_failure_of_a_public_check_repros_as_a_replay_of_its_scenario() -> None:
+    result = run(lambda value: min(value, 10.0))  # NaN slips through: the system failed
+    assert result.repro == (
+        "from mlip.checks.repro import replay; "
+        "replay('guards-counter', 'no-harm', {'seed': 0, 'fault': 'nan'})"
+    )
+    hidden = Check(**{**CHECK.__dict__, "public": False})
+    assert run_check(hidden, {"cap": lambda v: min(v, 10.0)}, system=CounterSystem()).repro == ""
+
+
+def test_the_replay_line_runs_the_failing_scenario_in_the_notebook(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from mlip.checks import get_check
+
+    def heating_guard(predicted: float, readings: dict[str, float]) -> float:
+        return min(predicted, 200.0)  # NaN slips through min()
+
+    def thermal_cutoff(state: dict[str, float]) -> bool:
+        return False
+
+    functions: dict[str, Any] = {"heating_guard": heating_guard, "thermal_cutoff": thermal_cutoff}
+    result = run_check(get_check("guards-toaster", "no-fire-under-chaos"), functions)
+    assert not result.passed and result.repro.startswith("from mlip.checks.repro import replay")
+    for name, function in functions.items():  # what a notebook cell defines lives in __main__
+        monkeypatch.setattr(sys.modules["__main__"], name, function, raising=False)
+    capsys.readouterr()
+    exec(result.repro, {})  # trusted: the line the student pastes
+    shown = capsys.readouterr().out
+    assert shown.startswith("[FAIL] no-fire-under-chaos, one scenario: 0/7 points")
+    assert "fire(s) in 120 sessions" in shown and "hint:" in shown

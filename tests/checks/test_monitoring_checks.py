@@ -111,3 +111,56 @@ def test_notebook_publishes_the_budgets_the_checks_use(system: str) -> None:
             budget = check.hint.split("Budget for this system: ")[1].split(" events")[0]
             row = next(line for line in markdown.splitlines() if f"`{check.name}`" in line)
             assert row.endswith(f"| {budget} events |"), (row, budget)
+
+
+def _late(solution: dict[str, Callable[..., Any]], lag: int) -> dict[str, Callable[..., Any]]:
+    """The reference monitor, but each alert it would raise comes ``lag`` events later (a
+    monitor that reads the data, only slowly)."""
+    state: dict[str, Any] = {}
+
+    def reset() -> None:
+        state.clear()
+        solution["reset_monitor"]()
+
+    def monitor(event: dict[str, Any]) -> str | None:
+        seen = state["seen"] = state.get("seen", 0) + 1
+        due = state.setdefault("due", set())
+        if solution["monitor"](event):
+            due.add(seen + lag)
+        return "drift (noticed late)" if seen in due else None
+
+    return {"monitor": monitor, "reset_monitor": reset}
+
+
+def test_a_late_detection_earns_half_credit_and_says_why() -> None:
+    _skip_without_checkpoint("tax")
+    checks = _checks("tax")
+    sudden = next(check for check in checks.CHECKS if check.name == "detects-sudden-drift")
+    on_time = run_check(sudden, _solution("tax"))
+    assert on_time.passed and on_time.margin_lines()[0].startswith("detection delay: ")
+    assert on_time.margins[0].value <= checks.BUDGET  # within the budget: full credit
+    # the slower episode's alert moves 100 events past the budget (half credit); the other
+    # one, noticed far sooner, stays within it (full credit)
+    lag = checks.BUDGET - int(on_time.margins[0].value) + 100
+    late = run_check(sudden, _late(_solution("tax"), lag=lag))
+    assert late.points == sudden.max_points * (1 + 0.5) / 2, late.message
+    assert "half credit" in late.message and "tier" not in json.dumps(late.to_dict())
+    assert f"more than the budget of {checks.BUDGET}" in late.hint
+    assert checks.BUDGET < late.margins[0].value <= 2 * checks.BUDGET
+
+
+def test_early_false_alarms_get_a_hint_about_the_reference_period() -> None:
+    _skip_without_checkpoint("tax")
+    memory: dict[str, int] = {}
+
+    def nervous_start(event: dict[str, Any]) -> str | None:
+        seen = memory["seen"] = memory.get("seen", 0) + 1
+        return "reference still settling" if seen < 80 and seen % 10 == 0 else None  # 7 alarms
+
+    quiet = next(check for check in _checks("tax").CHECKS if check.name == "quiet-without-drift")
+    result = run_check(quiet, {"monitor": nervous_start, "reset_monitor": memory.clear})
+    assert result.points == quiet.max_points / 2, result.message
+    assert "half credit" in result.message
+    assert "come early" in result.hint and "start of the stream" not in result.hint
+    (margin,) = result.margins
+    assert margin.figure.startswith("false alarms per 10,000") and margin.value > margin.limit

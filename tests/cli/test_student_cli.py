@@ -186,3 +186,44 @@ def test_check_in_a_folder_of_projects_lists_them(
     err = " ".join(capsys.readouterr().err.split())
     assert "holds 2 projects" in err and "guards-tax" in err and "guards-toaster" in err
     assert f"mlip check {tmp_path / 'guards-tax'}" in err
+
+
+CRASHES_ON_NONE = """def advice_guard(advice: dict, tax_return: dict, risk: float) -> dict | None:
+    income = tax_return["wages"] + tax_return["investment_income"]  # None + 1 raises
+    if advice.get("kind") == "change_entry" and income >= 0:
+        return {**advice, "kind": "review_entry", "suggested_amount": None}
+    return advice
+"""
+
+
+def test_check_shows_a_complete_repro_and_the_margins_of_passing_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "p"
+    assert main(["new", "guards-tax", "--dir", str(folder)]) == 0
+    shutil.copyfile(ROOT / "assignments" / "guards-tax" / "guards.ipynb", folder / "guards.ipynb")
+    _break_cell(folder, "advice-guard", CRASHES_ON_NONE)
+    capsys.readouterr()
+    assert main(["check", str(folder), "--json"]) == 1
+    results = {r["check"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    failed = results["safe-under-data-faults"]
+    assert failed["scenario"]["conditions"] == {"data_fault": "missing_fields"}
+    repro = failed["repro"]
+    assert repro.startswith("advice_guard({") and "None" in repro and "..." not in repro
+    namespace: dict[str, object] = {}
+    exec(CRASHES_ON_NONE, namespace)  # trusted test code: the repro line reproduces the error
+    with pytest.raises(TypeError):
+        eval(repro, namespace)
+    revenue = results["keeps-revenue"]
+    assert revenue["passed"] and {m["figure"] for m in revenue["margins"]} == {
+        "revenue",
+        "users buying protection",
+    }
+    assert all(m["value"] >= m["limit"] for m in revenue["margins"])
+
+    assert main(["check", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "repro safe-under-data-faults:" in out
+    line = next(line for line in out.splitlines() if line.startswith("repro safe-under"))
+    assert line.endswith(")") and line.split(": ", 1)[1] == repro  # one unwrapped line
+    assert "users buying protection" in " ".join(out.split())

@@ -82,3 +82,43 @@ def test_right_but_different_solution_keeps_every_point(path: Path) -> None:
     for secret in SECRETS:
         for name, result in _hidden(path, secret).items():
             assert result.passed, (secret, name, result.message)
+
+
+#: Every case's points per check (public, and hidden on the first test secret), pinned so that a
+#: change in how checks score (e.g. monitoring tiers becoming credit) cannot move a grade
+#: unnoticed. Regenerate with ``MLIP_PIN_POINTS=1 pytest tests/validity/test_validity.py -k pinned``
+#: only when a grade was wrong, and say so in the CHANGELOG.
+PINNED = Path(__file__).parent / "pinned_points.json"
+
+
+def _points(path: Path) -> dict[str, float]:
+    results = {**_public(path), **_hidden(path, SECRETS[0])}
+    return {name: result.points for name, result in sorted(results.items())}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CASES, ids=_id)
+def test_points_per_check_are_pinned(path: Path) -> None:
+    import json
+    import os
+
+    pinned = json.loads(PINNED.read_text(encoding="utf-8")) if PINNED.exists() else {}
+    if os.environ.get("MLIP_PIN_POINTS"):
+        pinned[_id(path)] = _points(path)
+        PINNED.write_text(json.dumps(pinned, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert _points(path) == pinned[_id(path)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "path", [p for p in CASES if load_case(p).get("at_most_share") is not None], ids=_id
+)
+def test_monitor_that_ignores_the_data_earns_at_most_half(path: Path) -> None:
+    """A monitor that reads no data (silent, a timer, alerts at fixed positions) cannot pass
+    more than half of the points, public and hidden together."""
+    results = {**_public(path), **_hidden(path, SECRETS[0])}
+    earned = sum(result.points for result in results.values())
+    available = sum(result.max_points for result in results.values())
+    assert earned <= load_case(path)["at_most_share"] * available, {
+        name: result.points for name, result in results.items()
+    }

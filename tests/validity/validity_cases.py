@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mlip.checks import BoundedCache
+
 ROOT = Path(__file__).resolve().parents[2]
 CASES = Path(__file__).parent
 #: Secrets on which right-but-different cases must earn every hidden point.
@@ -72,6 +74,10 @@ def functions(assignment: str, cells: dict[str, str]) -> dict[str, Callable[...,
     return namespace
 
 
+#: Models and recorded streams shared by every case of the session (only kit code fills it).
+RECORDINGS = BoundedCache()
+
+
 def public_scores(assignment: str, namespace: dict[str, Any]) -> dict[str, Any]:
     """check name -> CheckResult of every public check."""
     from mlip.checks import public_checks, run_check
@@ -79,7 +85,7 @@ def public_scores(assignment: str, namespace: dict[str, Any]) -> dict[str, Any]:
     results = {}
     for check in public_checks(assignment):
         extensions = {spec.name: namespace.get(spec.name) for spec in check.extensions}
-        results[check.name] = run_check(check, extensions)  # type: ignore[arg-type]
+        results[check.name] = run_check(check, extensions, recordings=RECORDINGS)  # type: ignore[arg-type]
     return results
 
 
@@ -93,5 +99,5 @@ def hidden_scores(assignment: str, namespace: dict[str, Any], secret: str) -> di
     for family in (f for f in HIDDEN_FAMILIES if f.assignment == assignment):
         check = hidden_check(assignment, family.name, secret=secret)
         extensions = {spec.name: namespace.get(spec.name) for spec in check.extensions}
-        results[family.name] = run_check(check, extensions)  # type: ignore[arg-type]
+        results[family.name] = run_check(check, extensions, recordings=RECORDINGS)  # type: ignore[arg-type]
     return results

@@ -12,12 +12,13 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from mlip.errors import UsageError
 
 if TYPE_CHECKING:
     from mlip.checks import Check
+    from mlip.checks._engine import Scenario
     from mlip.systems import System
 
 __all__ = [
@@ -41,13 +42,13 @@ class HiddenFamily:
     """A hidden check: the public check whose verdict it reuses and how scenarios are drawn.
 
     ``draw`` gets the system, a private random generator seeded from the course secret and the
-    public check's own scenarios, and returns the hidden scenarios (plain dicts).
+    public check's own scenarios, and returns the hidden scenarios (typed, plain dicts).
     """
 
     assignment: str
     name: str
     verdict_of: str
-    draw: Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]
+    draw: Callable[[System, random.Random, list[Scenario]], list[Scenario]]
 
 
 @dataclass(frozen=True)
@@ -80,24 +81,22 @@ def scenario_seed(secret: str, assignment: str, check: str) -> int:
     return int.from_bytes(digest[:4], "big") % 1_000_000 + 1_000
 
 
-def _reseeded(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _reseeded(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public scenarios again, each on a fresh secret seed."""
     return [{**scenario, "n": SESSIONS, "seed": rng.randrange(1_000, 10**6)} for scenario in public]
 
 
 def _combined_conditions(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    system: System, rng: random.Random, public: list[Scenario]
+) -> list[Scenario]:
     """Several faults at once: one non-default value of every condition, plus chaos models."""
     from mlip.systems import FAULT_KINDS
 
     declared = [(c.name, c.values[1:]) for c in system.conditions() if len(c.values) > 1]
-    scenarios: list[dict[str, Any]] = []
+    scenarios: list[Scenario] = []
     for _ in range(4):
         conditions = {name: rng.choice(values) for name, values in declared}
-        scenario: dict[str, Any] = {
+        scenario: Scenario = {
             "conditions": conditions,
             "n": SESSIONS,
             "seed": rng.randrange(1_000, 10**6),
@@ -110,7 +109,7 @@ def _combined_conditions(
 
 def _combined_with(
     conditions: dict[str, str], faults: tuple[str, ...], *, never_with: tuple[str, ...] = ()
-) -> Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]:
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
     """:func:`_combined_conditions`, plus one scenario that always holds ``conditions`` and one
     of ``faults`` (the other conditions drawn at random).
 
@@ -123,9 +122,7 @@ def _combined_with(
     plausible amount while the smoke sensor is dead) must not cost points on a few secrets.
     """
 
-    def draw(
-        system: System, rng: random.Random, public: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
         scenarios = _combined_conditions(system, rng, public)
         for scenario in scenarios:
             held = conditions.items() <= dict(scenario["conditions"]).items()
@@ -148,7 +145,7 @@ def _combined_with(
 
 def _combined_and_clean(
     silent: Mapping[str, tuple[str, ...]],
-) -> Callable[[System, random.Random, list[dict[str, Any]]], list[dict[str, Any]]]:
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
     """:func:`_combined_conditions`, plus two scenarios with the real model under drawn conditions.
 
     Left to chance, every scenario of a secret could hold a chaos model or a condition that
@@ -156,9 +153,7 @@ def _combined_and_clean(
     guard that trusts a too-low confidence would be caught on some secrets only.
     """
 
-    def draw(
-        system: System, rng: random.Random, public: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
         scenarios = _combined_conditions(system, rng, public)
         declared = [
             (c.name, [value for value in c.values[1:] if value not in silent.get(c.name, ())])
@@ -175,9 +170,7 @@ def _combined_and_clean(
     return draw
 
 
-def _drift_seeds(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _drift_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public drift streams on one secret seed, with the drift starting later.
 
     All streams share the seed (their normal first segment is then recorded once, as in the
@@ -190,27 +183,25 @@ def _drift_seeds(
     return [{**scenario, "seed": seed, "lead_in": lead_in} for scenario in public]
 
 
-def _runs(public: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _runs(public: list[Scenario]) -> list[Scenario]:
     """The system runs among a check's scenarios (not its bookkeeping parts such as ``part``)."""
     return [scenario for scenario in public if "seed" in scenario and "part" not in scenario]
 
 
-def _reseeded_runs(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _reseeded_runs(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
     """The public runs again at their own size, each on a fresh secret seed."""
     return [{**run, "seed": rng.randrange(1_000, 10**6)} for run in _runs(public)]
 
 
-def _compatible(first: dict[str, Any], second: dict[str, Any]) -> bool:
+def _compatible(first: Scenario, second: Scenario) -> bool:
     """Two runs can happen at once: no condition set twice, at most one model fault."""
     shared = set(first.get("conditions", {})) & set(second.get("conditions", {}))
     return not shared and not ("fault" in first and "fault" in second)
 
 
 def _assumption_breaks(
-    system: System, rng: random.Random, public: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    system: System, rng: random.Random, public: list[Scenario]
+) -> list[Scenario]:
     """Every public assumption break on a secret seed, plus two pairs of them at once.
 
     A pair is the union of two compatible public breaks (all their conditions, their one model
@@ -226,7 +217,7 @@ def _assumption_breaks(
         if _compatible(first, second)
     ]
     for first, second in rng.sample(pairs, min(2, len(pairs))):
-        pair = {
+        pair: Scenario = {
             **first,
             **second,
             "conditions": {**first.get("conditions", {}), **second.get("conditions", {})},
@@ -323,8 +314,9 @@ def hidden_check(
     declaration = declared.get(name)
     seed = seeds[name] if seeds is not None else scenario_seed(secret, assignment, name)
 
-    def scenarios(system: System) -> list[dict[str, Any]]:
-        return family.draw(system, random.Random(seed), list(public.scenarios(system)))
+    def scenarios(system: System) -> list[Scenario]:
+        drawn = [cast("Scenario", dict(scenario)) for scenario in public.scenarios(system)]
+        return family.draw(system, random.Random(seed), drawn)
 
     return replace(
         public,
