@@ -23,7 +23,7 @@ import importlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from mlip.errors import InputError
 from mlip.systems._contract import ProgressCallback
@@ -151,8 +151,9 @@ class LoopResult:
         }
 
 
-class RoundOutcome(Protocol):
-    """What a system's loop returns for one round (see ``mlip.systems.tax._loop``)."""
+@dataclass
+class RoundOutcome:
+    """What a system's loop returns for one round (one class for every system's loop)."""
 
     features: Any  # rows as the model sees them
     labels: Any  # the observed label of each row (meaningful where ``labelled``)
@@ -163,7 +164,7 @@ class RoundOutcome(Protocol):
     fairness_gap: float | None
     label_cost: float
     value: float
-    extra: Mapping[str, float]
+    extra: dict[str, float]
 
 
 def _loop_module(system: str) -> Any:

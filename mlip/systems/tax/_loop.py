@@ -23,12 +23,11 @@ outcome whatever the model said, at the price of the protection it did not sell.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mlip.systems.loops import LoopDesign
+from mlip.systems.loops import LoopDesign, RoundOutcome
 from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.tax._metrics import auc, usable_risk
 from mlip.systems.tax._model import AuditRiskModel, featurise
@@ -72,22 +71,6 @@ DESIGNS: dict[str, LoopDesign] = {
 }
 
 
-@dataclass
-class TaxRound:
-    """One season as the loop sees it (see ``mlip.systems.loops.RoundOutcome``)."""
-
-    features: np.ndarray
-    labels: np.ndarray
-    labelled: np.ndarray
-    truth: np.ndarray
-    explored: np.ndarray
-    quality: float
-    fairness_gap: float | None
-    label_cost: float
-    value: float
-    extra: dict[str, float]
-
-
 class LoopWorld:
     """Seasons of filers for one loop run; the model changes between them, the world does not."""
 
@@ -114,7 +97,7 @@ class LoopWorld:
         round_index: int,
         explored: np.ndarray,
         design: LoopDesign,
-    ) -> TaxRound:
+    ) -> RoundOutcome:
         """File one season with ``model``; ``explored`` filers get protection for free."""
         rng = np.random.default_rng([self.seed, 1, round_index])
         population = generate_population(rng, self.n)
@@ -150,7 +133,7 @@ class LoopWorld:
         revenue = FILING_FEE * float(filed.sum()) + PROTECTION_PRICE * float(bought.sum())
         upsold = prompts > 0
         rates = [upsold[population.age_band == b].mean() for b in range(len(AGE_BANDS))]
-        return TaxRound(
+        return RoundOutcome(
             features=features,
             labels=labels.astype(float),
             labelled=labelled,

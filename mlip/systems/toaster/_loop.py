@@ -32,12 +32,11 @@ if a team did, with the signals the toaster actually has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mlip.systems.loops import LoopDesign
+from mlip.systems.loops import LoopDesign, RoundOutcome
 from mlip.systems.toaster._model import ToasterModel, regression_metrics
 from mlip.systems.toaster._physics import BURNT_SHADE, HORIZON_SECONDS, HeatingState, time_to_shade
 from mlip.systems.toaster._population import element_health, read_sensors, sample_sessions
@@ -78,22 +77,6 @@ DESIGNS: dict[str, LoopDesign] = {
         memory_rounds=2,
     ),
 }
-
-
-@dataclass
-class ToasterRound:
-    """One month of breakfasts as the loop sees it (see ``mlip.systems.loops.RoundOutcome``)."""
-
-    features: np.ndarray
-    labels: np.ndarray
-    labelled: np.ndarray
-    truth: np.ndarray
-    explored: np.ndarray
-    quality: float
-    fairness_gap: float | None
-    label_cost: float
-    value: float
-    extra: dict[str, float]
 
 
 def _shade_after(batch: object, chamber_start: np.ndarray, seconds: np.ndarray) -> np.ndarray:
@@ -146,7 +129,7 @@ class LoopWorld:
         round_index: int,
         explored: np.ndarray,
         design: LoopDesign,
-    ) -> ToasterRound:
+    ) -> RoundOutcome:
         """Toast one month with ``model``; ``explored`` sessions go to the test kitchen."""
         rng = np.random.default_rng([self.seed, 1_234, round_index])
         n = self.n
@@ -173,7 +156,7 @@ class LoopWorld:
             labelled = np.zeros(n, dtype=bool)
         old = new_health < _OLD_ELEMENT
         gap = float(good[~old].mean() - good[old].mean()) if old.any() and (~old).any() else None
-        return ToasterRound(
+        return RoundOutcome(
             features=readings,
             labels=labels,
             labelled=labelled,
