@@ -10,7 +10,6 @@ highlighted a low-confidence word, and every fix is telemetry a team could retra
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,12 @@ from mlip.errors import InputError, UsageError
 from mlip.systems._contract import Extension, Simulation, TelemetryStream
 from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
-from mlip.systems.transcription._transcribe import LOW_CONFIDENCE, PRICE_PER_MINUTE, transcribe
+from mlip.systems.transcription._transcribe import (
+    LOW_CONFIDENCE,
+    PRICE_PER_MINUTE,
+    _finite,
+    transcribe,
+)
 from mlip.systems.transcription._vocabulary import NEW_VOICES, NEW_WORDS, VOCABULARY, voices_for
 
 if TYPE_CHECKING:
@@ -95,14 +99,6 @@ def word_error_count(reference: tuple[str, ...], hypothesis: tuple[str, ...]) ->
     matched = sum(1 for m in mapping if m is not None)
     wrong = sum(1 for j, m in enumerate(mapping) if m is not None and reference[m] != hypothesis[j])
     return wrong + (len(hypothesis) - matched) + (len(reference) - matched)
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _usable_confidence(value: Any) -> float:
