@@ -14,7 +14,7 @@ from typing import Any
 
 from mlip.checks._engine import BoundedCache, CheckResult, plain
 
-__all__ = ["example_calls", "hidden_check", "load_system", "system_check"]
+__all__ = ["example_calls", "hidden_check", "load_system", "report", "system_check"]
 
 #: Set by ``mlip check``'s runner: system-check cells are then only recorded, because the
 #: runner runs every public check itself after the notebook's cells.
@@ -60,15 +60,21 @@ def example_calls(
     return calls
 
 
-def _report(result: CheckResult) -> None:
+def report(result: CheckResult, *, title: str = "", replay_line: bool = True) -> None:
+    """Print a check's result in a notebook: points, message, margins, hint and repro line.
+
+    ``title`` follows the check's name (e.g. ", one scenario"); ``replay_line=False`` leaves out
+    a repro line that would only replay what was just run.
+    """
     mark = "PASS" if result.passed else "FAIL"
-    print(f"[{mark}] {result.check}: {result.points:g}/{result.max_points:g} points")
+    print(f"[{mark}] {result.check}{title}: {result.points:g}/{result.max_points:g} points")
     print(f"       {result.message}")
     for line in result.margin_lines():
         print(f"       {line}")
     if not result.passed and result.hint:
         print(f"  hint: {result.hint}")
-    if not result.passed and result.repro:
+    replays = result.repro.startswith("from mlip.checks.repro")
+    if not result.passed and result.repro and (replay_line or not replays):
         print(f"  repro: {result.repro}")
 
 
@@ -85,7 +91,7 @@ def system_check(
     found = namespace if namespace is not None else _namespace()
     extensions = {spec.name: found.get(spec.name) for spec in check.extensions}
     result = run_check(check, extensions, recordings=RECORDINGS)  # type: ignore[arg-type]
-    _report(result)
+    report(result)
     return result.points
 
 

@@ -35,19 +35,12 @@ def replay(
     """Run ``scenario`` of the public check ``check_name`` with the notebook's functions (or
     those in ``namespace``), print what happened and return the result."""
     from mlip.checks import get_check, run_check
+    from mlip.checks.notebook import report
 
     check = get_check(assignment_id, check_name)
     one = replace(check, scenarios=lambda system: [dict(scenario)])
     found = namespace if namespace is not None else vars(sys.modules["__main__"])
     extensions = {spec.name: found.get(spec.name) for spec in check.extensions}
     result = run_check(one, extensions)  # type: ignore[arg-type]
-    mark = "PASS" if result.passed else "FAIL"
-    print(f"[{mark}] {check_name}, one scenario: {result.points:g}/{result.max_points:g} points")
-    print(f"  {result.message}")
-    for line in result.margin_lines():
-        print(f"  {line}")
-    if not result.passed and result.hint:
-        print(f"  hint: {result.hint}")
-    if result.repro and not result.repro.startswith("from mlip.checks.repro"):
-        print(f"  repro: {result.repro}")
+    report(result, title=", one scenario", replay_line=False)
     return result
