@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, cast
 from mlip.errors import UsageError
 
 if TYPE_CHECKING:
-    from mlip.checks import Check
-    from mlip.checks._engine import Scenario
+    from mlip.checks import Check, Scenario
     from mlip.systems import System
 
 __all__ = [
