@@ -14,7 +14,7 @@ from typing import Any
 
 from mlip.checks._engine import BoundedCache, CheckResult, plain
 
-__all__ = ["example_calls", "hidden_check", "load_system", "report", "system_check"]
+__all__ = ["example_calls", "hidden_check", "load_system", "system_check"]
 
 #: Set by ``mlip check``'s runner: system-check cells are then only recorded, because the
 #: runner runs every public check itself after the notebook's cells.
