@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlip.notebooks import source_text
 from mlip_autograder.autograde import AutogradeReport, autograde
 from mlip_autograder.collect import collect
 from mlip_autograder.course import (
@@ -75,18 +76,13 @@ _PARTIAL = {
 }
 
 
-def _source_text(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def _solution_cells(source: dict[str, Any]) -> dict[str, str]:
     """grade_id -> the reference code (solution markers removed)."""
     solutions = {}
     for cell in source["cells"]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("solution") and cell["cell_type"] == "code":
-            lines = _source_text(cell).splitlines(keepends=True)
+            lines = source_text(cell).splitlines(keepends=True)
             kept = [
                 line
                 for line in lines
