@@ -37,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=30
 
 # The strict docs build, the browser test and every chapter lab run inside `unit` (tests/docs).
 test: lint typecheck unit

@@ -3,11 +3,15 @@
 ``mlip new`` writes a marker file recording the assignment id and the kit version; ``mlip check``
 and ``mlip submit`` find the project through it and compare each notebook with the release copy
 shipped in the kit: a locked nbgrader cell (instructions, tests, system checks) that was deleted
-or edited would make the grade meaningless, so both commands refuse such a notebook.
+or edited would make the grade meaningless, so both commands refuse such a notebook. The marker
+also records a digest of each release notebook the project was copied from, so a project made
+from an older release is told so (its locked cells differ because the kit changed, not because
+the student edited them).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +30,7 @@ __all__ = [
     "locked_cell_problems",
     "nbgrader_meta",
     "projects_in",
+    "release_digests",
     "require_intact",
     "source_text",
 ]
@@ -40,6 +45,12 @@ class Project:
     directory: Path
     assignment: Assignment
     kit_version: str
+    #: Digest of each release notebook the project was copied from (None: an older marker).
+    release: dict[str, str] | None = None
+
+    def from_current_release(self) -> bool:
+        """Whether the project was copied from the release notebooks this kit ships."""
+        return self.release == release_digests(self.assignment)
 
     def notebook_path(self, name: str) -> Path:
         """Path of one of the assignment's notebooks inside the project."""
@@ -68,13 +79,28 @@ def load_project(directory: Path) -> Project:
         data = json.loads(marker.read_text(encoding="utf-8"))
         assignment_id = str(data["assignment"])
         kit_version = str(data.get("kit_version", "unknown"))
+        recorded = data.get("release")
+        release = {str(k): str(v) for k, v in recorded.items()} if recorded else None
     except (ValueError, KeyError, TypeError) as error:
         raise InputError(
             f"{marker} is corrupt ({error}); recreate the project with `mlip new`"
         ) from None
     return Project(
-        directory=directory, assignment=get_assignment(assignment_id), kit_version=kit_version
+        directory=directory,
+        assignment=get_assignment(assignment_id),
+        kit_version=kit_version,
+        release=release,
     )
+
+
+def release_digests(assignment: Assignment) -> dict[str, str]:
+    """A short digest of each release notebook of ``assignment`` (missing ones are skipped)."""
+    source = release_dir(assignment.id)
+    return {
+        name: hashlib.sha256((source / name).read_bytes()).hexdigest()[:16]
+        for name in assignment.notebooks
+        if (source / name).is_file()
+    }
 
 
 def projects_in(directory: Path) -> list[Path]:
@@ -167,10 +193,26 @@ def require_intact(
     problems = locked_cell_problems(
         project, notebook_name, notebook, stored_checksums=stored_checksums
     )
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    if not problems:
+        return
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    fresh = (
+        f"`mlip new {project.assignment.topic} --system {project.assignment.system} "
+        "--dir OTHER_FOLDER`"
+    )
+    if project.release is None:  # marker written before mlip recorded the release
         raise InputError(
-            f"{problems[0]}{more}; locked cells must stay as released — undo the change or "
-            f"start again from a fresh copy (`mlip new {project.assignment.topic} --system "
-            f"{project.assignment.system} --dir OTHER_FOLDER`)"
+            f"{problems[0]}{more}; locked cells must stay as released — undo the change, or if "
+            f"this project comes from an older mlip, make a fresh copy with {fresh} and paste "
+            "your solution cells into it"
         )
+    if not project.from_current_release():
+        raise InputError(
+            f"{problems[0]}{more}: this project was copied from an older release of "
+            f"{project.assignment.id} (mlip {project.kit_version}) and the kit's notebook has "
+            f"changed since; make a fresh copy with {fresh} and paste your solution cells into it"
+        )
+    raise InputError(
+        f"{problems[0]}{more}; locked cells must stay as released — undo the change or "
+        f"start again from a fresh copy ({fresh})"
+    )

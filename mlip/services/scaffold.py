@@ -16,7 +16,7 @@ from typing import Any
 from mlip import __version__
 from mlip.assignments import ASSIGNMENTS, Assignment, registry_problems, release_dir
 from mlip.errors import InputError, UsageError
-from mlip.services._project import MARKER_NAME
+from mlip.services._project import MARKER_NAME, release_digests
 
 __all__ = ["ScaffoldResult", "new_project", "resolve_assignment"]
 
@@ -183,7 +183,11 @@ def new_project(
             backup = _write_keeping_changes(target / name, content, stamp)
             if backup is not None:
                 backups.append(str(backup))
-        marker = {"assignment": assignment.id, "kit_version": __version__}
+        marker = {
+            "assignment": assignment.id,
+            "kit_version": __version__,
+            "release": release_digests(assignment),
+        }
         (target / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     except OSError as error:
         raise InputError(f"could not write the project into {target}: {error}") from None

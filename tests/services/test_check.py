@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlip.errors import InputError
+from mlip.services._project import MARKER_NAME
 from mlip.services.check import check_project
 from mlip.services.scaffold import new_project
 
@@ -69,6 +70,18 @@ def test_json_that_is_not_a_notebook(project: Path) -> None:
 def test_deleted_locked_cell(project: Path) -> None:
     edit(project, lambda nb: nb["cells"].remove(cell(nb, "check-prompts-bounded")))
     with pytest.raises(InputError, match="locked cell 'check-prompts-bounded' was deleted"):
+        check_project(directory=project)
+
+
+def test_project_from_an_older_release_is_told_so(project: Path) -> None:
+    # what the kit shipped then: the release notebook had another digest and no try-it cells
+    marker = project / MARKER_NAME
+    data = json.loads(marker.read_text())
+    marker.write_text(json.dumps({**data, "kit_version": "0.0.9", "release": {"x": "old"}}))
+    edit(project, lambda nb: nb["cells"].remove(cell(nb, "try-it-intro")))
+    with pytest.raises(
+        InputError, match=r"copied from an older release of guards-tax \(mlip 0\.0\.9\)"
+    ):
         check_project(directory=project)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
 from mlip import __version__
+from mlip.assignments import release_dir
 from mlip.errors import UsageError
 from mlip.services._project import MARKER_NAME, load_project
 from mlip.services.scaffold import new_project
@@ -21,7 +23,9 @@ def test_new_project_has_notebook_readme_and_marker(tmp_path: Path) -> None:
         ["guards.ipynb", "README.md", MARKER_NAME]
     )
     marker = json.loads((folder / MARKER_NAME).read_text())
-    assert marker == {"assignment": "guards-toaster", "kit_version": __version__}
+    assert marker["assignment"] == "guards-toaster" and marker["kit_version"] == __version__
+    released = (release_dir("guards-toaster") / "guards.ipynb").read_bytes()
+    assert marker["release"] == {"guards.ipynb": hashlib.sha256(released).hexdigest()[:16]}
     readme = (folder / "README.md").read_text()
     assert "heating_guard" in readme and "mlip check" in readme and "mlip submit" in readme
     assert "https://mlip-cmu.github.io/book/" in readme
