@@ -526,9 +526,11 @@ def run_check(
             hint=f"define {names} with the signature given in the task (keep the name).",
             scenario=None,
         )
-    context = CheckContext(
-        system=system or get_system(check.assignment.split("-", 1)[1]), extensions={}
-    )
+    if system is None:
+        from mlip.assignments import get_assignment
+
+        system = get_system(get_assignment(check.assignment).system)
+    context = CheckContext(system=system, extensions={})
     if recordings is not None:
         context.recordings = recordings
     scenarios = list(check.scenarios(context.system))

@@ -43,6 +43,7 @@ def example_calls(
 
     Handy for unit tests: you see the exact dict keys your function receives.
     """
+    from mlip.assignments import get_assignment
     from mlip.checks import extension_specs
     from mlip.systems import get_system
 
@@ -55,7 +56,7 @@ def example_calls(
             calls.append([plain(argument) for argument in args])
         return spec.fallback(*args)
 
-    system = get_system(assignment_id.split("-", 1)[1])
+    system = get_system(get_assignment(assignment_id).system)
     system.run(n=n, seed=seed, extensions={extension: recorder})
     return calls
 

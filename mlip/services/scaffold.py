@@ -61,10 +61,11 @@ def resolve_assignment(*, topic: str, system: str | None = None) -> Assignment:
     topics = sorted({assignment.topic for assignment in ASSIGNMENTS})
     if system is None:
         if topic in topics:
+            first = min((a for a in ASSIGNMENTS if a.topic == topic), key=lambda a: a.system)
             systems = sorted(a.system for a in ASSIGNMENTS if a.topic == topic)
             raise UsageError(
-                f"which system? e.g. `mlip new {topic} --system {systems[0]}` or "
-                f"`mlip new {topic}-{systems[0]}`; known systems: {', '.join(systems)}"
+                f"which system? e.g. `mlip new {topic} --system {first.system}` or "
+                f"`mlip new {first.id}`; known systems: {', '.join(systems)}"
             )
         problems = "".join(f"; {problem}" for problem in registry_problems())
         raise UsageError(

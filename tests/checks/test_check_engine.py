@@ -442,3 +442,24 @@ def test_the_replay_line_runs_the_failing_scenario_in_the_notebook(
     shown = capsys.readouterr().out
     assert shown.startswith("[FAIL] no-fire-under-chaos, one scenario: 0/7 points")
     assert "fire(s) in 120 sessions" in shown and "hint:" in shown
+
+
+def test_the_system_comes_from_the_registered_assignment_not_its_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An id need not end in its system's name (``feedback-loops-tax``, a course's ``lab3``)."""
+    from dataclasses import replace
+
+    import mlip.assignments as assignments
+    from mlip.assignments._registry import Registry
+    from mlip.checks import public_checks
+
+    kit = assignments.registry()
+    renamed = replace(assignments.get_assignment("guards-tax"), id="lab-3")
+    registry = Registry((*kit.assignments, renamed), kit.broken, kit.packages)
+    monkeypatch.setattr(assignments, "registry", lambda: registry)
+    check = replace(public_checks("guards-tax")[2], assignment="lab-3")  # prompts-bounded
+    result = run_check(
+        check, {"advice_guard": lambda a, r, s: None, "prompt_policy": lambda *a: False}
+    )
+    assert result.passed, result.message
