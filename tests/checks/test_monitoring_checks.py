@@ -221,7 +221,10 @@ def test_monitors_get_recorded_streams_in_batches_with_the_same_results() -> Non
             raise ValueError(f"the 700th event, at t={event['t']}")
         return None
 
-    crashing = {"monitor": crashes_late, "reset_monitor": memory.clear}
+    crashing: dict[str, Callable[..., Any]] = {
+        "monitor": crashes_late,
+        "reset_monitor": memory.clear,
+    }
     one_by_one = run_check(_checks("tax").CHECKS[1], crashing)
     batched = {name: _RoundTrips(function, {}, name) for name, function in crashing.items()}
     result = run_check(_checks("tax").CHECKS[1], batched)
