@@ -35,9 +35,10 @@ __all__ = [
 QUIET_FULL = 10.0
 QUIET_HALF = 40.0
 #: Events per batch :func:`replay` hands a monitor that answers batches: one sandbox round trip
-#: per batch instead of one per event (a stream has thousands of events); no larger than the
-#: systems' own batches (a tax filing screen), as the judge's output allowance grows per call.
-REPLAY_BATCH = 256
+#: per batch instead of one per event (a stream has thousands of events). Small enough that the
+#: judge buffers at most 64 calls' output allowance for one answer; a larger batch would save
+#: only a few hundred round trips more per submission.
+REPLAY_BATCH = 64
 
 
 @dataclass(frozen=True)
