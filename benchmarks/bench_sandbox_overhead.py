@@ -1,6 +1,7 @@
 """Benchmark: CPU seconds the judge<->sandbox boundary costs, against the same work in-process.
 
-One reference ``guards-toaster`` submission (the instructor's source notebook) is graded
+One reference submission (the instructor's source notebook; ``guards-toaster`` unless
+``--assignment`` names another) is graded
 
 - **in-process**: its code cells run with ``exec`` in this process, and its unit tests and
   system checks (public and hidden) call the student's functions directly;
@@ -11,12 +12,14 @@ One reference ``guards-toaster`` submission (the instructor's source notebook) i
 CPU seconds (user + system, this process and its children, the jail's processes included) are
 split into *notebook* (running the code cells; for the sandbox also starting the jail) and
 *checks* (unit tests + system checks). The checks ratio sandboxed/in-process is the boundary's
-cost (goal: 1.2). CPU time, not wall time, so the figures mean something on a busy machine;
+cost (goal: 1.2); the judge also counts its round trips to the sandbox (one per batch of
+calls). CPU time, not wall time, so the figures mean something on a busy machine;
 medians over ``--repeat`` runs. ``--profile parent`` / ``--profile child`` print where the
 sandboxed checks spend their CPU (cProfile; the child profile runs without the jail).
 
     python benchmarks/bench_sandbox_overhead.py --repeat 3
     python benchmarks/bench_sandbox_overhead.py --repeat 1 --profile parent
+    python benchmarks/bench_sandbox_overhead.py --repeat 1 --assignment monitoring-tax
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _JAILS[0]
 
 
+#: Round trips between the judge and its sandbox so far (messages answering a batch of calls).
+_ROUND_TRIPS = [0]
+
 #: CPU seconds of every sandbox closed so far (read from /proc just before it is stopped: a
 #: jail's processes live in their own PID namespace and never reach our RUSAGE_CHILDREN).
 _JAILS = [0.0]
@@ -66,14 +72,20 @@ def _count_jails() -> None:
         close(self)
 
     _sandbox.SandboxedNotebook.close = measured_close
+    call_many = _sandbox.SandboxedNotebook._call_many
+
+    def counted_call_many(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _ROUND_TRIPS[0] += 1
+        return call_many(self, *args, **kwargs)
+
+    _sandbox.SandboxedNotebook._call_many = counted_call_many
 
 
 def _source() -> dict[str, Any]:
     from mlip_autograder.course import default_sources
 
-    data: dict[str, Any] = json.loads(
-        (default_sources() / ASSIGNMENT / "guards.ipynb").read_text(encoding="utf-8")
-    )
+    (path,) = (default_sources() / ASSIGNMENT).glob("*.ipynb")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -101,7 +113,7 @@ def _in_process(notebook: dict[str, Any]) -> tuple[float, float, list[float]]:
             exec(
                 compile(source_text(notebook["cells"][index]), f"<cell {index}>", "exec"), namespace
             )
-    system = get_system("toaster")
+    system = get_system(ASSIGNMENT.split("-", 1)[1])
     points = []
     for cell in sorted(checks, key=lambda cell: (not cell.public, cell.index)):
         check = (
@@ -131,6 +143,7 @@ def _sandboxed(
     notebook_cpu = _cpu() - started
     notebook_jail = _JAILS[0] - jails
     jails = _JAILS[0]
+    round_trips = _ROUND_TRIPS[0]
     started = _cpu()
     if profile is not None:
         profile.enable()
@@ -148,7 +161,10 @@ def _sandboxed(
         raise SystemExit(f"the reference was not graded: {report.status} {report.reason}")
     checks_cpu = _cpu() - started - notebook_cpu  # the judge ran the notebook again first
     child = _JAILS[0] - jails - notebook_jail
-    print(f"  sandboxed checks: judge {checks_cpu - child:.2f} s CPU, child {child:.2f} s CPU")
+    print(
+        f"  sandboxed checks: judge {checks_cpu - child:.2f} s CPU, child {child:.2f} s CPU, "
+        f"{_ROUND_TRIPS[0] - round_trips} round trips"
+    )
     return notebook_cpu, checks_cpu, [float(check["points"]) for check in report.checks]
 
 
@@ -196,6 +212,7 @@ def _profile_child(notebook: dict[str, Any], top: int) -> None:
 
 
 def main() -> None:
+    global ASSIGNMENT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (default 3)")
     parser.add_argument(
@@ -203,7 +220,9 @@ def main() -> None:
     )
     parser.add_argument("--profile", choices=("parent", "child"), help="cProfile one side")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
+    parser.add_argument("--assignment", default=ASSIGNMENT, help=f"default {ASSIGNMENT}")
     args = parser.parse_args()
+    ASSIGNMENT = args.assignment
 
     from mlip_autograder._sandbox import detect_isolation
 

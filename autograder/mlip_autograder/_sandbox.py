@@ -228,6 +228,17 @@ _LENGTH = struct.Struct("<I")
 _DECODE = json.JSONDecoder().decode
 
 
+def _one_answer_over(values: list[Any], errors: list[Any], limit: int) -> bool:
+    """Whether one call's answer (value or error text) of a batch is longer than ``limit``
+    bytes of JSON: a batch may use ``limit`` per call, but no call more than a single call may
+    (only checked when the whole answer is longer than ``limit``, so it costs nothing usually).
+    """
+    encode = json.JSONEncoder().encode
+    return any(len(encode(value)) > limit for value in values) or any(
+        len(encode(error)) > limit for error in errors
+    )
+
+
 def _plain_or_repr(value: Any, depth: int = 0) -> Any:
     """``plain(value)``, except that a part which is not plain data becomes its repr."""
     try:
@@ -686,6 +697,7 @@ class SandboxedNotebook:
     _scratch: Path | None = None
     _buffer: bytes = b""
     _received: int = 0
+    _answer_bytes: int = 0  # length of the last answer line
     _encoder: _Encoder = field(default_factory=_Encoder)
     _poller: Any = None
     _call_budget: float = 0.0
@@ -829,7 +841,8 @@ class SandboxedNotebook:
 
         Limits count a batch as ``len(calls)`` calls: the child stops each call after
         ``call_seconds`` as usual, the judge waits at most ``call_seconds`` per call for the
-        whole answer (plus one second) and accepts ``output_kb`` per call; the time spent comes
+        whole answer (plus one second) and accepts ``output_kb`` per call (and no answer longer
+        than a single call's: an ``output`` failure as for one call); the time spent comes
         out of the same wall-time budget as single calls. With ``stop_on_error`` the child runs
         no call after the first one that fails (their answers repeat its error), so a function
         that hangs costs one ``call_seconds``, not one per call of the batch.
@@ -861,6 +874,14 @@ class SandboxedNotebook:
         if not (isinstance(values, list) and isinstance(errors, list)) or len(values) != len(calls):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
+        per_call = self.limits.output_kb * 1024
+        if self._answer_bytes > per_call and _one_answer_over(values, errors, per_call):
+            self._kill()
+            raise ChildFailure(
+                "output",
+                f"output limit ({self.limits.output_kb} kB) exceeded by one answer while "
+                f"calling {name}",
+            )
         if not errors:  # the common answer: every call returned
             return Answers(values, {})
         try:
@@ -949,6 +970,7 @@ class SandboxedNotebook:
                     f" while {phase}{self._where()}",
                 )
         line, self._buffer = self._buffer.split(b"\n", 1)
+        self._answer_bytes = len(line)
         try:
             message = _DECODE(line.decode())
         except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError

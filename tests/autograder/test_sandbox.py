@@ -338,3 +338,18 @@ def test_locked_cells_are_restored_from_the_source() -> None:
         True,
         3.0,
     )
+
+
+def test_a_batch_gives_each_call_its_own_output_allowance_not_one_call_all_of_it() -> None:
+    """Batching must not change the output limit: eight 3 kB answers pass under 4 kB per call,
+    one 20 kB answer in a batch of eight fails as it would alone."""
+    from mlip_autograder._sandbox import ChildFailure
+
+    code = "def f(n):\n    return 'x' * n"
+    with _sandbox(_notebook(code), output_kb=4) as sandbox:
+        sandbox.start()
+        answers = sandbox.call_many("f", [[3000]] * 8)
+        assert answers.values == ["x" * 3000] * 8 and not answers.errors
+        with pytest.raises(ChildFailure) as failure:
+            sandbox.call_many("f", [[10]] * 7 + [[20_000]])
+        assert failure.value.kind == "output" and "one answer" in str(failure.value)

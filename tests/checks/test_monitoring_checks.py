@@ -164,3 +164,68 @@ def test_early_false_alarms_get_a_hint_about_the_reference_period() -> None:
     assert "come early" in result.hint and "start of the stream" not in result.hint
     (margin,) = result.margins
     assert margin.figure.startswith("false alarms per 10,000") and margin.value > margin.limit
+
+
+class _RoundTrips:
+    """A student's function behind a batching proxy, like the judge's sandbox proxy: ``many``
+    answers a batch in one round trip, stopping at the first failing call (the later slots
+    repeat its exception); once it failed, calls fail at once without a round trip."""
+
+    def __init__(self, function: Callable[..., Any], counts: dict[str, int], name: str) -> None:
+        self.function, self.counts, self.name = function, counts, name
+        self.failed: Exception | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        return self.many([args])[0] if self.failed is None else _raise(self.failed)
+
+    def many(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        if self.failed is not None:
+            return [self.failed for _ in calls]
+        self.counts[self.name] = self.counts.get(self.name, 0) + 1
+        self.counts["calls"] = self.counts.get("calls", 0) + len(calls)
+        answers: list[Any] = []
+        for args in calls:
+            try:
+                answers.append(self.function(*args) if self.failed is None else self.failed)
+            except Exception as error:
+                self.failed = error
+                answers.append(error)
+        return answers
+
+
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+def test_monitors_get_recorded_streams_in_batches_with_the_same_results() -> None:
+    """Through a batching proxy the (stateful) reference monitor earns exactly what it earns
+    called once per event, in at most one round trip per REPLAY_BATCH events of a stream; a
+    monitor that fails is reported on the same event."""
+    from mlip.monitoring._scoring import REPLAY_BATCH
+
+    _skip_without_checkpoint("tax")
+    counts: dict[str, int] = {}
+    solution = _solution("tax")
+    batched = {name: _RoundTrips(function, counts, name) for name, function in solution.items()}
+    for check in _checks("tax").CHECKS:
+        assert run_check(check, batched).to_dict() == run_check(check, solution).to_dict()
+    # each replay starts with reset_monitor; only its last batch may hold fewer events
+    assert counts["monitor"] <= counts["calls"] / REPLAY_BATCH + counts["reset_monitor"]
+    assert counts["calls"] > 10 * REPLAY_BATCH
+
+    memory: dict[str, int] = {}
+
+    def crashes_late(event: dict[str, Any]) -> str | None:
+        memory["seen"] = memory.get("seen", 0) + 1
+        if memory["seen"] == 700:
+            raise ValueError(f"the 700th event, at t={event['t']}")
+        return None
+
+    crashing: dict[str, Callable[..., Any]] = {
+        "monitor": crashes_late,
+        "reset_monitor": memory.clear,
+    }
+    one_by_one = run_check(_checks("tax").CHECKS[1], crashing)
+    batched = {name: _RoundTrips(function, {}, name) for name, function in crashing.items()}
+    result = run_check(_checks("tax").CHECKS[1], batched)
+    assert result.to_dict() == one_by_one.to_dict() and "700th" in result.message

@@ -96,3 +96,34 @@ def test_time_fields_marked_in_the_schema_move_with_t_across_segments() -> None:
     assert second_segment, "the test needs late labels in the second segment"
     # a label arrives 6 to 26 weeks after filing, in every segment
     assert all(6 <= label["t"] - label["filed_t"] <= 26 for label in labels)
+
+
+def test_replay_hands_a_batching_monitor_the_same_events_in_order() -> None:
+    from mlip.monitoring._scoring import REPLAY_BATCH
+
+    stream = build_stream(get_system("tax"), SPEC)
+    seen: list[dict[str, Any]] = []
+
+    def stateful(event: dict[str, Any]) -> str | None:
+        seen.append(dict(event))
+        event["t"] = -1  # mutating its input must not change the stream
+        return "every 50th" if len(seen) % 50 == 0 else None
+
+    class Batching:
+        def __init__(self) -> None:
+            self.batches: list[int] = []
+
+        def __call__(self, event: dict[str, Any]) -> str | None:
+            raise AssertionError("a batching monitor gets batches")
+
+        def many(self, calls: list[tuple[dict[str, Any]]]) -> list[str | None]:
+            self.batches.append(len(calls))
+            return [stateful(*args) for args in calls]
+
+    one_by_one = replay(stream, stateful)
+    expected = list(seen)
+    seen.clear()
+    batching = Batching()
+    assert replay(stream, batching) == one_by_one and seen == expected
+    assert len(batching.batches) == -(-len(stream) // REPLAY_BATCH)
+    assert set(batching.batches[:-1]) <= {REPLAY_BATCH} and stream.events[0]["t"] >= 0

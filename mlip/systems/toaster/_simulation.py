@@ -246,7 +246,13 @@ def _heat(
     sensor_fault: str,
     sensor_rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """Heat every session until its controller, cutoff, user or fuse stops it."""
+    """Heat every session until its controller, cutoff, user or fuse stops it.
+
+    One round's sessions heat side by side, so each simulated second asks ``thermal_cutoff``
+    about all still-heating sessions in one batch (one sandbox round trip). Rounds cannot join
+    that lock-step: a toaster's next slice starts in the chamber this one leaves warm, so its
+    readings, plan and cutoff calls depend on when this round's cutoff stopped heating.
+    """
     count = len(planned)
     state = HeatingState(batch, chamber_start)
     planned_steps = np.where(np.isfinite(planned), np.clip(planned, 0.0, None), np.inf)
