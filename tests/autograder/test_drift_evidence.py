@@ -3,7 +3,8 @@
 monitoring-tax's new deduction shows mainly as advice about a new field, about one per 100
 events; secret seeds whose stream showed it too late in the budget (957470) or whose normal
 segment held too few advice events to learn the normal fields from (89193) cost the reference
-hidden points. The family now redraws those, deciding from the recorded stream alone.
+hidden points. The family now redraws those, deciding from the recorded stream alone (and
+monitoring-transcription's, whose noisy rooms show only faintly on some seeds).
 """
 
 from __future__ import annotations
@@ -46,6 +47,29 @@ def test_category_evidence_counts_the_reference_and_where_new_values_add_up() ->
     assert (evidence.reference, evidence.needed_at) == (4, 6)
     sparse = category_evidence(_stream("ab.ab" + ".z....", onset=5), "advice_shown", "field")
     assert sparse.needed_at is None
+
+
+def test_numeric_evidence_needs_a_clear_shift_within_four_fifths_of_the_budget() -> None:
+    import random
+
+    from mlip_autograder.hidden._drift_evidence import numeric_evidence
+
+    from mlip.monitoring import DriftStream, StreamSpec
+
+    rng = random.Random(3)
+
+    def stream(shift: float) -> DriftStream:
+        normal = [rng.gauss(0.0, 1.0) for _ in range(300)]
+        after = [rng.gauss(shift, 1.0) for _ in range(300)]
+        events = tuple(
+            {"event": "word", "t": index, "confidence": value}
+            for index, value in enumerate(normal + after)
+        )
+        return DriftStream(StreamSpec("fake", "sudden", ()), events, ((300, 600),))
+
+    clear = numeric_evidence(stream(1.0), "word", "confidence", within=240)
+    assert (clear.reference, clear.needed_at) == (300, 239)
+    assert numeric_evidence(stream(0.1), "word", "confidence", within=240).needed_at is None
 
 
 @functools.cache

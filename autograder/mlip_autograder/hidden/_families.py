@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from mlip.errors import UsageError
-from mlip_autograder.hidden._drift_evidence import CategoryEvidence, observable_drift
+from mlip_autograder.hidden._drift_evidence import (
+    CategoryEvidence,
+    NumericEvidence,
+    observable_drift,
+)
 
 if TYPE_CHECKING:
     from mlip.checks import Check, Scenario
@@ -266,7 +270,8 @@ KIT_FAMILIES: tuple[HiddenFamily, ...] = (
             ("toaster", ()),
             # the new deduction shows mainly as advice about the new home_energy field
             ("tax", (CategoryEvidence("new-deduction", "advice_shown", "field"),)),
-            ("transcription", ()),
+            # noisy rooms lower the recogniser's word confidence, on some seeds only faintly
+            ("transcription", (NumericEvidence("noisy-rooms", "word", "confidence"),)),
         )
     ),
     *(
