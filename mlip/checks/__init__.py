@@ -34,6 +34,7 @@ from mlip.checks._families import (
     to_bool,
     to_float,
 )
+from mlip.checks._monitoring import scenario_stream
 from mlip.errors import UsageError
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "public_checks",
     "run_check",
     "run_scenario",
+    "scenario_stream",
     "to_bool",
     "to_float",
 ]

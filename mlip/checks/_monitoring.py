@@ -17,9 +17,10 @@ reuse these verdicts on streams students have not seen.
 A detection only counts when it is caused by the data: every drift stream has a *control*, the
 same stream with each drift episode replaced by the stream's own normal events before the first
 onset, replayed again (:func:`control_stream`; nothing new is simulated). If the monitor also
-alerts on the control near the time it alerted on the drift, its alert did not depend on the
-drift (a timer, alerts at fixed event counts, alerts hard-coded at the public onsets) and the
-episode is not detected.
+alerts on the control from shortly before the episode to shortly after it alerted on the drift,
+its alert did not depend on the drift (a timer, alerts at fixed event counts, alerts hard-coded
+at the public onsets) and the episode is not detected. Alerts before the first onset are no
+echo: up to there the control is the stream itself, so they are false alarms on both.
 """
 
 from __future__ import annotations
@@ -311,8 +312,11 @@ def detection_check(
         control_alerts, failure = _alerts(context, spec, control=True)
         if failure is not None:
             return ScenarioOutcome(False, failure)
+        # Not before the first onset: up to there the control is the stream itself, so an alert
+        # there is an ordinary false alarm (judged above), not a sign of a timer.
         slack = max(1, budget // 5)
-        low, high = episode.start - slack, episode.start + episode.delay + slack
+        low = max(episode.start - slack, stream.episodes[0][0])
+        high = episode.start + episode.delay + slack
         echo = next((alert for alert in control_alerts if low <= alert.index <= high), None)
         if echo is not None:
             return ScenarioOutcome(

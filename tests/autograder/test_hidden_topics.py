@@ -200,12 +200,16 @@ def test_public_monitoring_streams_are_unchanged_without_seed_or_lead_in() -> No
 #: Secrets on which a reference solution used to lose hidden points, found by drawing random
 #: secrets: requirements-toaster's ASM3 did not cover a stuck infrared thermometer; the
 #: guards-toaster heating guard trusted the model on far too thick slices and fell back to
-#: long heating times when the model failed (a fire with a dead smoke sensor and unseen bread).
+#: long heating times when the model failed (a fire with a dead smoke sensor and unseen bread);
+#: monitoring-tax drew streams whose new deduction showed too late in the budget (spread-15) or
+#: whose normal season held too few advice events to learn the normal fields from (spread-12).
 FORMER_LOSSES = [
     ("requirements-toaster", "6513270e269e0d37f2a74de452e6b438"),
     ("requirements-toaster", "d23f0824128b2f330c5c7fd0a6a3a450"),
     ("guards-toaster", "b2221a58008a05a6c4647159c324c985"),
     ("guards-toaster", "571d18df223c420d2811fc4aa374cfe9"),
+    ("monitoring-tax", "spread-12"),
+    ("monitoring-tax", "spread-15"),
 ]
 
 

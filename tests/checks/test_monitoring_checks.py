@@ -149,6 +149,35 @@ def test_a_late_detection_earns_half_credit_and_says_why() -> None:
     assert checks.BUDGET < late.margins[0].value <= 2 * checks.BUDGET
 
 
+def test_one_false_alarm_just_before_the_onset_is_no_echo() -> None:
+    """Before the onset the drift-free control is the stream itself: a stray false alarm there
+    (a correct z-test monitor raised one on a hidden secret) must not void the detection."""
+    _skip_without_checkpoint("tax")
+    from mlip.monitoring import build_stream
+    from mlip.systems import get_system
+
+    checks = _checks("tax")
+    sudden = next(check for check in checks.CHECKS if check.name == "detects-sudden-drift")
+    system = get_system("tax")
+    runs: dict[Any, Any] = {}
+    onsets = {build_stream(system, spec, runs=runs).onset for spec in checks.SUDDEN}
+    solution = _solution("tax")
+    seen = {"events": 0}
+
+    def reset() -> None:
+        seen["events"] = 0
+        solution["reset_monitor"]()
+
+    def monitor(event: dict[str, Any]) -> str | None:
+        seen["events"] += 1
+        if seen["events"] - 1 in {onset - 10 for onset in onsets if onset}:
+            return "a stray false alarm"
+        return solution["monitor"](event)
+
+    result = run_check(sudden, {"monitor": monitor, "reset_monitor": reset})
+    assert result.points == sudden.max_points, result.message
+
+
 def test_early_false_alarms_get_a_hint_about_the_reference_period() -> None:
     _skip_without_checkpoint("tax")
     memory: dict[str, int] = {}

@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from mlip.errors import UsageError
+from mlip_autograder.hidden._drift_evidence import (
+    CategoryEvidence,
+    NumericEvidence,
+    observable_drift,
+)
 
 if TYPE_CHECKING:
     from mlip.checks import Check, Scenario
@@ -175,7 +180,8 @@ def _drift_seeds(system: System, rng: random.Random, public: list[Scenario]) -> 
     All streams share the seed (their normal first segment is then recorded once, as in the
     public checks) and the lead-in factor, so a monitor tuned to where the public drift starts
     or to the public seed's noise gains nothing. The lead-in only grows: a shorter one would
-    judge how long a monitor warms up, which the public streams never asked about.
+    judge how long a monitor warms up, which the public streams never asked about. A drift that
+    shows sparsely is redrawn until the stream shows it (:mod:`._drift_evidence`).
     """
     seed = rng.randrange(1_000, 10**6)
     lead_in = round(rng.uniform(1.1, 1.5), 2)
@@ -255,9 +261,18 @@ KIT_FAMILIES: tuple[HiddenFamily, ...] = (
     ),
     *(
         HiddenFamily(
-            f"monitoring-{system}", "hidden-drift-seeds", "detects-sudden-drift", _drift_seeds
+            f"monitoring-{system}",
+            "hidden-drift-seeds",
+            "detects-sudden-drift",
+            observable_drift(_drift_seeds, f"mlip.checks.monitoring_{system}", evidence),
         )
-        for system in ("toaster", "tax", "transcription")
+        for system, evidence in (
+            ("toaster", ()),
+            # the new deduction shows mainly as advice about the new home_energy field
+            ("tax", (CategoryEvidence("new-deduction", "advice_shown", "field"),)),
+            # noisy rooms lower the recogniser's word confidence, on some seeds only faintly
+            ("transcription", (NumericEvidence("noisy-rooms", "word", "confidence"),)),
+        )
     ),
     *(
         family
