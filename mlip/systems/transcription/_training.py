@@ -113,6 +113,7 @@ def fit_speech_model(
     epochs: int,
     network: torch.nn.Module | None = None,
     learning_rate: float = 3e-3,
+    batch_size: int = 64,
     report: ProgressCallback | None = None,
 ) -> FittedNetwork:
     """Train ``network`` (default: a fresh :func:`build_network`) and fit its temperature.
@@ -133,7 +134,7 @@ def fit_speech_model(
         if network is None:
             network = build_network(len(LABELS))
         optimizer = torch.optim.AdamW(network.parameters(), lr=learning_rate, weight_decay=1e-4)
-        batches_per_epoch = (len(labels) + 63) // 64
+        batches_per_epoch = (len(labels) + batch_size - 1) // batch_size
         schedule = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=learning_rate, total_steps=epochs * batches_per_epoch
         )
@@ -142,8 +143,8 @@ def fit_speech_model(
             tell(epoch, epochs, f"training epoch {epoch + 1}/{epochs}")
             network.train()
             order = torch.randperm(len(labels), generator=generator)
-            for start in range(0, len(order), 64):
-                batch = order[start : start + 64]
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
                 optimizer.zero_grad()
                 loss = torch.nn.functional.cross_entropy(
                     network(inputs[batch]), labels[batch], label_smoothing=0.05
