@@ -35,7 +35,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -93,7 +93,7 @@ DESIGNS: dict[str, LoopDesign] = {
         name="reference",
         label_source="edits",
         exploration_share=0.1,
-        holdout_share=0.2,
+        holdout_share=0.5,
         memory_rounds=2,
     ),
 }
@@ -256,17 +256,27 @@ class LoopWorld:
             self._shipped_model = self.initial_model()
         return self._shipped_model
 
-    def _group_wer(self, model: SpeechModel) -> tuple[float, dict[str, float], float]:
-        """WER on every bank token (whole population), per group, and calibration error."""
+    def _population(self, model: SpeechModel) -> dict[str, Any]:
+        """The model on every bank token, weighted as the customers speak (no sampling noise).
+
+        WER overall and per voice group, calibration error, and the expected share of words
+        right once customers have fixed what they notice.
+        """
         probabilities = _scores(model, self.bank.features)
-        predicted = probabilities.argmax(axis=1)
-        wrong = predicted != self.bank.word
-        per_group = {
-            name: float(wrong[self.bank.group == g].mean()) for g, name in enumerate(VOICE_GROUPS)
+        confidence = probabilities.max(axis=1)
+        wrong = probabilities.argmax(axis=1) != self.bank.word
+        notice = np.where(
+            confidence < LOW_CONFIDENCE, EDITOR_NOTICE_HIGHLIGHTED, EDITOR_NOTICE_PLAIN
+        )
+        return {
+            "wer": float(np.sum(self._token_weight * wrong)),
+            "groups": {
+                name: float(wrong[self.bank.group == g].mean())
+                for g, name in enumerate(VOICE_GROUPS)
+            },
+            "ece": expected_calibration_error(confidence.tolist(), (~wrong).tolist()),
+            "delivered_right": 1.0 - float(np.sum(self._token_weight * wrong * (1 - notice))),
         }
-        overall = float(np.sum(self._token_weight * wrong))
-        ece = expected_calibration_error(probabilities.max(axis=1).tolist(), (~wrong).tolist())
-        return overall, per_group, ece
 
     def act(
         self,
@@ -297,7 +307,8 @@ class LoopWorld:
             labelled = edited
         else:
             labelled = np.zeros(n, dtype=bool)
-        overall, per_group, ece = self._group_wer(model)
+        everyone = self._population(model)
+        per_group: dict[str, float] = everyone["groups"]
         delivered_wrong = wrong & ~edited
         return RoundOutcome(
             features=features,
@@ -305,17 +316,17 @@ class LoopWorld:
             labelled=labelled,
             truth=truth.astype(float),
             explored=explored,
-            quality=overall,
+            quality=everyone["wer"],
             fairness_gap=max(per_group.values()) - min(per_group.values()),
             label_cost=PROFESSIONAL_COST_PER_WORD * float(explored.sum()),
-            value=1.0 - float(delivered_wrong.mean()),
+            value=everyone["delivered_right"],
             extra={
                 **{f"wer_{name}": value for name, value in per_group.items()},
-                "calibration_error": ece,
+                "calibration_error": everyone["ece"],
                 "mean_confidence": float(confidence.mean()),
                 "highlighted_rate": float(highlighted.mean()),
                 "edit_rate": float(edited.mean()),
-                "unnoticed_error_rate": float(delivered_wrong.mean()),
+                "round_unnoticed_error_rate": float(delivered_wrong.mean()),
                 "temperature": model.temperature,
             },
         )
