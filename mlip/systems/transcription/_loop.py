@@ -1,4 +1,4 @@
-"""The transcription service's feedback loop: the editor's corrections as the only labels.
+"""The transcription service's feedback loop: what customers correct in the editor becomes labels.
 
 One round is a week of uploads from the same customers (no drift: what changes is only the
 model and the data it learns from). Every word is published without a guard; the editor
@@ -20,6 +20,11 @@ Label sources (:data:`LABEL_SOURCES`):
 
 Exploration sends a random share of words to professional transcribers (the review queue's
 price per word), whatever the model said.
+
+Unlike the tax and toaster loops, the naive design does not collapse here: a label that repeats
+the model's own word cannot pull it anywhere new, and a correction is the truth. What it gets
+wrong is its measurement (on its own labels the error rate is the share of words customers
+happened to correct) and who gains (the familiar voices, which already had most of the labels).
 
 Cheap by construction, so a check can run a round: the customers' voices are a fixed set, and
 each (word, voice, room) is synthesised, recorded and passed through the frozen convolutional
