@@ -82,6 +82,8 @@ MIN_LABELS = 200
 RETRAIN_EPOCHS = 5
 RETRAIN_LEARNING_RATE = 1e-3
 RETRAIN_BATCH = 128
+#: Temperatures tried when a retrain is calibrated (a coarser grid than full training's).
+RETRAIN_TEMPERATURE_STEPS = 61
 #: Every fifth training label fits the temperature, as the team's calibration split.
 CALIBRATION_EVERY = 5
 _BANK_VERSION = 1
@@ -378,6 +380,7 @@ class LoopWorld:
             network=head,
             learning_rate=RETRAIN_LEARNING_RATE,
             batch_size=RETRAIN_BATCH,
+            temperature_steps=RETRAIN_TEMPERATURE_STEPS,
         )
         network = torch.nn.Sequential(
             *feature_layers(shipped).children(), *fitted.network.children()

@@ -85,11 +85,11 @@ def _features(pieces: list[np.ndarray]) -> torch.Tensor:
     return torch.cat(chunks) if chunks else torch.zeros(0)
 
 
-def _fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+def _fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 301) -> float:
     """The temperature minimising negative log-likelihood on the calibration split (grid search)."""
     import torch
 
-    grid = torch.exp(torch.linspace(-1.0, 2.0, 301))
+    grid = torch.exp(torch.linspace(-1.0, 2.0, steps))
     losses = [float(torch.nn.functional.cross_entropy(logits / t, labels)) for t in grid]
     return float(grid[min(range(len(losses)), key=losses.__getitem__)])
 
@@ -114,6 +114,7 @@ def fit_speech_model(
     network: torch.nn.Module | None = None,
     learning_rate: float = 3e-3,
     batch_size: int = 64,
+    temperature_steps: int = 301,
     report: ProgressCallback | None = None,
 ) -> FittedNetwork:
     """Train ``network`` (default: a fresh :func:`build_network`) and fit its temperature.
@@ -122,6 +123,7 @@ def fit_speech_model(
     feedback loop, which retrains only the classifier layers on the features the frozen
     convolutional part computed once (so ``inputs`` are whatever ``network`` consumes).
     Deterministic given ``seed``: one torch thread, seeded weights and batch order.
+    ``temperature_steps`` is the size of the temperature grid (a coarser one is cheaper).
     """
     import numpy as np
     import torch
@@ -162,7 +164,7 @@ def fit_speech_model(
             )
     finally:
         torch.set_num_threads(threads)
-    temperature = _fit_temperature(logits, calibration_labels)
+    temperature = _fit_temperature(logits, calibration_labels, temperature_steps)
     probabilities = torch.softmax(logits / temperature, dim=1)
     confidence, predicted = probabilities.max(dim=1)
     correct = (predicted == calibration_labels).tolist()
