@@ -126,14 +126,20 @@ print("saved", OUTPUT / "accuracy-vs-outcome.png")
 
 
 # %%
-# Feedback loops. The loops below run the tax software for three filing seasons and the
-# toaster for four months. After every round the model is retrained on the labels that round
-# produced, and the next round uses it. ``naive`` learns from what the system's own actions
-# reveal: the tax company from the customers its upsell sold audit protection to, the toaster
-# from re-toasted slices plus every slice nobody complained about. ``reference`` pays for a
-# small random sample whose true outcome it learns whatever the model said.
+# Feedback loops. The loops below run the tax software for three filing seasons, the toaster
+# for four months and the transcription service for three weeks. After every round the model
+# is retrained on the labels that round produced, and the next round uses it. ``naive``
+# learns from what the system's own actions reveal: the tax company from the customers its
+# upsell sold audit protection to, the toaster from re-toasted slices plus every slice nobody
+# complained about, the transcription service from its customers' corrections plus every word
+# nobody corrected. ``reference`` pays for a small random sample whose true outcome it learns
+# whatever the model said (and keeps part of it out of training, to measure the model).
 loops = {}
-for system, rounds, size in (("tax", 3, 10_000), ("toaster", 4, 2_000)):
+for system, rounds, size in (
+    ("tax", 3, 10_000),
+    ("toaster", 4, 2_000),
+    ("transcription", 3, 1_000),
+):
     for design in ("naive", "reference"):
         result = run_loop(system, rounds=rounds, seed=0, design=design, n=size)
         loops[system, design] = result
@@ -145,21 +151,71 @@ for system, rounds, size in (("tax", 3, 10_000), ("toaster", 4, 2_000)):
         print(f" | label cost: {sum(result.series('label_cost')):.0f}")
 tax_upsold = [r.extra["flagged_rate"] for r in loops["tax", "naive"].rounds]
 print("tax naive | share of filers the upsell targets:", " ".join(f"{s:.3f}" for s in tax_upsold))
+for design in ("naive", "reference"):
+    rounds = loops["transcription", design].rounds
+    familiar = " ".join(f"{r.extra['wer_familiar']:.3f}" for r in rounds)
+    unfamiliar = " ".join(f"{r.extra['wer_unfamiliar']:.3f}" for r in rounds)
+    print(f"transcription {design:>9} | wer, familiar voices: {familiar}", end="")
+    print(f" | unfamiliar voices: {unfamiliar}")
 
 # %%
-# Plot both loops: the model on the whole population, and the value the system produced.
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+# Plot the loops: each model on the whole population, and the toast the toaster produced.
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.4))
+panel = {"tax": 0, "toaster": 1, "transcription": 3}
 for (system, design), result in loops.items():
     color = "C3" if design == "naive" else "C0"
-    axis = axes[0] if system == "tax" else axes[1]
-    axis.plot(result.series("quality"), "o-", color=color, label=design)
+    axes[panel[system]].plot(result.series("quality"), "o-", color=color, label=design)
     if system == "toaster":
         axes[2].plot(result.series("value"), "o-", color=color, label=design)
 axes[0].set(xlabel="season", ylabel="AUC on everyone", title="Tax: audit-risk model")
 axes[1].set(xlabel="month", ylabel="MAE on everyone (s)", title="Toaster: heating model")
 axes[2].set(xlabel="month", ylabel="share within one shade", title="Toaster: good toast")
+axes[3].set(xlabel="week", ylabel="WER on everyone", title="Transcription: speech model")
 for axis in axes:
     axis.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUTPUT / "feedback-loops.png", dpi=110)
 print("saved", OUTPUT / "feedback-loops.png")
+
+
+# %%
+# More accuracy is not more value. The loops above already hold the evidence: put each
+# round's model quality next to what the system earned or delivered in that round. For the
+# tax software value is net revenue per filer; for the transcription service it is the share
+# of words right in the transcripts customers end up with, after fixing what they noticed.
+for design in ("naive", "reference"):
+    rounds = loops["tax", design].rounds
+    print(f"tax {design:>9} | auc:", " ".join(f"{r.quality:.3f}" for r in rounds), end="")
+    print(" | revenue per filer:", " ".join(f"{r.value:.3f}" for r in rounds))
+for design in ("naive", "reference"):
+    rounds = loops["transcription", design].rounds
+    print(f"transcription {design:>9} | wer:", " ".join(f"{r.quality:.3f}" for r in rounds), end="")
+    print(" | words right:", " ".join(f"{r.value:.3f}" for r in rounds), end="")
+    print(" | highlighted:", " ".join(f"{r.extra['highlighted_rate']:.3f}" for r in rounds), end="")
+    print(" | edited:", " ".join(f"{r.extra['edit_rate']:.3f}" for r in rounds))
+
+# %%
+# Plot model quality against value, one point per round and design.
+fig, (tax_axis, speech_axis) = plt.subplots(1, 2, figsize=(9, 3.6))
+for design, color in (("naive", "C3"), ("reference", "C0")):
+    tax_rounds = loops["tax", design].rounds
+    tax_axis.plot(
+        [r.quality for r in tax_rounds], [r.value for r in tax_rounds], "o", color=color,
+        label=design,
+    )  # fmt: skip
+    speech_rounds = loops["transcription", design].rounds
+    speech_axis.plot(
+        [r.quality for r in speech_rounds], [r.value for r in speech_rounds], "o", color=color,
+        label=design,
+    )  # fmt: skip
+tax_axis.set(xlabel="AUC on everyone", ylabel="revenue per filer (USD)", title="Tax software")
+speech_axis.set(
+    xlabel="WER on everyone (lower is better)",
+    ylabel="share of words right after editing",
+    title="Transcription service",
+)
+tax_axis.legend(fontsize=8)
+speech_axis.legend(fontsize=8)
+fig.tight_layout()
+fig.savefig(OUTPUT / "accuracy-vs-value.png", dpi=110)
+print("saved", OUTPUT / "accuracy-vs-value.png")

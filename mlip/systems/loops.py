@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Systems whose feedback loop is simulated.
-LOOP_SYSTEMS: tuple[str, ...] = ("tax", "toaster")
+LOOP_SYSTEMS: tuple[str, ...] = ("tax", "toaster", "transcription")
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,18 @@ def test_run_rounds_reports_the_feedback_loop(capsys: pytest.CaptureFixture[str]
     assert code == 2 and "no loop design" in err
     code, _, err = run_cli(capsys, "systems", "run", "tax", "--design", "reference")
     assert code == 2 and "--rounds" in err
-    code, _, err = run_cli(capsys, "systems", "run", "transcription", "--rounds", "2")
-    assert code == 2 and "no feedback loop" in err
+
+
+def test_run_rounds_runs_the_transcription_loop(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MLIP_CACHE_DIR", str(tmp_path))  # the voice bank, if not yet in memory
+    code, out, _ = run_cli(capsys, "systems", "run", "transcription", "--rounds", "2", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["quality_metric"] == "wer" and not data["higher_quality_is_better"]
+    assert [r["round"] for r in data["rounds"]] == [0, 1] and data["rounds"][1]["retrained"]
+    assert data["rounds"][0]["n"] == 1_000 and data["fairness_metric"]
 
 
 def test_run_with_a_fault_uses_the_faulty_model(capsys: pytest.CaptureFixture[str]) -> None:

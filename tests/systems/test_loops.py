@@ -5,6 +5,9 @@ Each system's runs are computed once per module (a few seconds each) and shared 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from mlip.errors import InputError
@@ -139,3 +142,97 @@ def test_toaster_loop_is_deterministic() -> None:
     first, again = (run_loop("toaster", rounds=2, seed=3, n=600) for _ in range(2))
     assert first.rounds[1].retrained
     assert [r.to_dict() for r in first.rounds] == [r.to_dict() for r in again.rounds]
+
+
+TRANSCRIPTION_ROUNDS = 3
+
+
+@pytest.fixture(scope="module")
+def transcription_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LoopResult]]:
+    """Both designs at the default size; the voice bank is built once, into a scratch cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLIP_CACHE_DIR", str(tmp_path_factory.mktemp("mlip-cache")))
+        yield {
+            name: run_loop("transcription", rounds=TRANSCRIPTION_ROUNDS, seed=0, design=name)
+            for name in ("naive", "reference")
+        }
+
+
+def test_transcription_naive_loop_learns_from_edits_but_measures_itself_on_its_own_answers(
+    transcription_runs: dict[str, LoopResult],
+) -> None:
+    naive = transcription_runs["naive"]
+    wer = naive.series("quality")
+    # Customers fix most errors they are shown, and every fix is a true label: WER falls.
+    assert wer[-1] <= wer[0] - 0.03
+    # On its own labels (mostly its own words) the team sees far fewer errors than there are.
+    for figures in naive.rounds:
+        assert figures.labelled_quality is not None
+        assert figures.labelled_quality <= figures.quality - 0.02
+        assert figures.label_cost == 0 and figures.holdout_quality is None
+    # The gains go mostly to the voices it already served well.
+    first, last = naive.rounds[0].extra, naive.rounds[-1].extra
+    assert (
+        last["wer_unfamiliar"] / last["wer_familiar"]
+        > first["wer_unfamiliar"] / first["wer_familiar"]
+    )
+
+
+def test_transcription_reference_loop_holds_and_pays_for_a_hold_out(
+    transcription_runs: dict[str, LoopResult],
+) -> None:
+    reference = transcription_runs["reference"]
+    wer = reference.series("quality")
+    assert max(wer) <= wer[0] + 0.01
+    assert all(r.label_cost > 0 and r.holdout_quality is not None for r in reference.rounds)
+    # Its telemetry labels are only corrections, so the model is wrong on every one of them.
+    assert all(r.labelled_quality == 1.0 for r in reference.rounds)
+    gaps = reference.series("fairness_gap")
+    assert max(gaps) <= gaps[0] + 0.01
+
+
+def test_transcription_more_accuracy_is_not_more_value(
+    transcription_runs: dict[str, LoopResult],
+) -> None:
+    """Chapter 02 quotes it: the less accurate, less confident model delivers more right words."""
+    naive, reference = (transcription_runs[name].rounds[-1] for name in ("naive", "reference"))
+    assert reference.quality > naive.quality + 0.02  # a worse word error rate ...
+    assert reference.value > naive.value  # ... yet more words right once customers have edited
+    assert reference.extra["highlighted_rate"] > naive.extra["highlighted_rate"]
+    assert reference.extra["edit_rate"] > naive.extra["edit_rate"]  # paid with customers' effort
+
+
+def test_transcription_loop_is_deterministic(transcription_runs: dict[str, LoopResult]) -> None:
+    again = run_loop("transcription", rounds=2, seed=0, design="naive")
+    first = [r.to_dict() for r in transcription_runs["naive"].rounds[:2]]
+    assert [r.to_dict() for r in again.rounds] == first
+
+
+def test_the_voice_bank_is_read_from_the_disk_cache_and_a_broken_file_is_rebuilt(
+    transcription_runs: dict[str, LoopResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from mlip.systems.transcription import TranscriptionSystem, _loop
+
+    built = _loop.voice_bank()  # in memory since the fixture ran
+    arrays = {"features": built.features, "word": built.word, "voice": built.voice}
+    arrays["room"] = built.room
+    features, word, voice, room = built.features, built.word, built.voice, built.room
+    monkeypatch.setenv("MLIP_CACHE_DIR", str(tmp_path))
+    key = _loop._bank_key(TranscriptionSystem().checkpoint_path())
+    stored = tmp_path / f"transcription-loop-bank-{key}.npz"
+    np.savez(stored, features=features, word=word, voice=voice, room=room)
+
+    def must_not_record(*_: object) -> dict[str, np.ndarray]:
+        raise AssertionError("the bank was recorded again instead of read from the cache")
+
+    monkeypatch.setattr(_loop, "_record_bank", must_not_record)
+    path = TranscriptionSystem().checkpoint_path()
+    read = _loop._voice_bank.__wrapped__  # past the in-memory cache the other tests share
+    assert np.array_equal(read(path).features, built.features)
+    stored.write_bytes(b"not a bank")  # corrupt or half-written: rebuilt, then replaced
+    monkeypatch.setattr(_loop, "_record_bank", lambda *_: {k: v[:3] for k, v in arrays.items()})
+    assert len(read(path).word) == 3
+    with np.load(stored) as rewritten:
+        assert len(rewritten["word"]) == 3

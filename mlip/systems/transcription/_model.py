@@ -21,10 +21,21 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-__all__ = ["Recognition", "SpeechModel", "WordGuess", "build_network"]
+__all__ = [
+    "CLASSIFIER_LAYERS",
+    "Recognition",
+    "SpeechModel",
+    "WordGuess",
+    "build_network",
+    "classifier_layers",
+    "feature_layers",
+]
 
 #: Simulated compute cost of the healthy model: seconds of processing per second of audio.
 COMPUTE_SECONDS_PER_AUDIO_SECOND = 0.02
+#: The last layers of :func:`build_network` (dropout and the linear layer from the 128 learned
+#: features to one score per word): what a retrain on new labels replaces.
+CLASSIFIER_LAYERS = 2
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,20 @@ def build_network(n_classes: int) -> torch.nn.Module:
         nn.Dropout(0.2),
         nn.Linear(128, n_classes),
     )
+
+
+def feature_layers(network: torch.nn.Module) -> torch.nn.Sequential:
+    """The convolutional part and first dense layer: spectrogram in, 128 learned features out."""
+    from torch import nn
+
+    return nn.Sequential(*list(network.children())[:-CLASSIFIER_LAYERS])
+
+
+def classifier_layers(network: torch.nn.Module) -> torch.nn.Sequential:
+    """The layers that turn the 128 features into one score per word (shared, not copied)."""
+    from torch import nn
+
+    return nn.Sequential(*list(network.children())[-CLASSIFIER_LAYERS:])
 
 
 class SpeechModel:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-__all__ = ["LABELS", "TrainingOutcome", "train_speech_model"]
+__all__ = ["LABELS", "FittedNetwork", "TrainingOutcome", "fit_speech_model", "train_speech_model"]
 
 #: Class labels in network output order.
 LABELS: tuple[str, ...] = (UNKNOWN, *VOCABULARY)
@@ -85,13 +85,95 @@ def _features(pieces: list[np.ndarray]) -> torch.Tensor:
     return torch.cat(chunks) if chunks else torch.zeros(0)
 
 
-def _fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
+def _fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 301) -> float:
     """The temperature minimising negative log-likelihood on the calibration split (grid search)."""
     import torch
 
-    grid = torch.exp(torch.linspace(-1.0, 2.0, 301))
+    grid = torch.exp(torch.linspace(-1.0, 2.0, steps))
     losses = [float(torch.nn.functional.cross_entropy(logits / t, labels)) for t in grid]
     return float(grid[min(range(len(losses)), key=losses.__getitem__)])
+
+
+@dataclass(frozen=True)
+class FittedNetwork:
+    """A trained network with the temperature fitted on the calibration split, and its figures."""
+
+    network: torch.nn.Module
+    temperature: float
+    metrics: dict[str, float]
+
+
+def fit_speech_model(
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    calibration_inputs: torch.Tensor,
+    calibration_labels: torch.Tensor,
+    *,
+    seed: int,
+    epochs: int,
+    network: torch.nn.Module | None = None,
+    learning_rate: float = 3e-3,
+    batch_size: int = 64,
+    temperature_steps: int = 301,
+    report: ProgressCallback | None = None,
+) -> FittedNetwork:
+    """Train ``network`` (default: a fresh :func:`build_network`) and fit its temperature.
+
+    Shared by :func:`train_speech_model` (the whole CNN on log-mel spectrograms) and the
+    feedback loop, which retrains only the classifier layers on the features the frozen
+    convolutional part computed once (so ``inputs`` are whatever ``network`` consumes).
+    Deterministic given ``seed``: one torch thread, seeded weights and batch order.
+    ``temperature_steps`` is the size of the temperature grid (a coarser one is cheaper).
+    """
+    import numpy as np
+    import torch
+
+    tell = report or (lambda done, total, description: None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(_TRAIN_THREADS)
+    try:
+        torch.manual_seed(seed)
+        if network is None:
+            network = build_network(len(LABELS))
+        optimizer = torch.optim.AdamW(network.parameters(), lr=learning_rate, weight_decay=1e-4)
+        batches_per_epoch = (len(labels) + batch_size - 1) // batch_size
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=learning_rate, total_steps=epochs * batches_per_epoch
+        )
+        generator = torch.Generator().manual_seed(seed)
+        for epoch in range(epochs):
+            tell(epoch, epochs, f"training epoch {epoch + 1}/{epochs}")
+            network.train()
+            order = torch.randperm(len(labels), generator=generator)
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(
+                    network(inputs[batch]), labels[batch], label_smoothing=0.05
+                )
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+        network.eval()
+        with torch.inference_mode():
+            logits = torch.cat(
+                [
+                    network(calibration_inputs[i : i + 512])
+                    for i in range(0, len(calibration_inputs), 512)
+                ]
+            )
+    finally:
+        torch.set_num_threads(threads)
+    temperature = _fit_temperature(logits, calibration_labels, temperature_steps)
+    probabilities = torch.softmax(logits / temperature, dim=1)
+    confidence, predicted = probabilities.max(dim=1)
+    correct = (predicted == calibration_labels).tolist()
+    metrics = {
+        "accuracy": round(float(np.mean(correct)), 6),
+        "ece": round(expected_calibration_error(confidence.tolist(), correct), 6),
+        "temperature": round(temperature, 6),
+    }
+    return FittedNetwork(network, temperature, metrics)
 
 
 def train_speech_model(
@@ -114,52 +196,20 @@ def train_speech_model(
     train_x, calibration_x = _features(train_pieces), _features(calibration_pieces)
     train_y = torch.tensor(train_labels)
     calibration_y = torch.tensor(calibration_labels)
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(_TRAIN_THREADS)
-    try:
-        torch.manual_seed(seed)
-        network = build_network(len(LABELS))
-        optimizer = torch.optim.AdamW(network.parameters(), lr=3e-3, weight_decay=1e-4)
-        batches_per_epoch = (len(train_y) + 63) // 64
-        schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=3e-3, total_steps=epochs * batches_per_epoch
-        )
-        generator = torch.Generator().manual_seed(seed)
-        for epoch in range(epochs):
-            report(2 + epoch, steps_total, f"training epoch {epoch + 1}/{epochs}")
-            network.train()
-            order = torch.randperm(len(train_y), generator=generator)
-            for start in range(0, len(order), 64):
-                batch = order[start : start + 64]
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(
-                    network(train_x[batch]), train_y[batch], label_smoothing=0.05
-                )
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-        network.eval()
-        with torch.inference_mode():
-            logits = torch.cat(
-                [network(calibration_x[i : i + 512]) for i in range(0, len(calibration_x), 512)]
-            )
-    finally:
-        torch.set_num_threads(threads)
-    temperature = _fit_temperature(logits, calibration_y)
-    probabilities = torch.softmax(logits / temperature, dim=1)
-    confidence, predicted = probabilities.max(dim=1)
-    correct = (predicted == calibration_y).tolist()
-    metrics = {
-        "accuracy": round(float(np.mean(correct)), 6),
-        "ece": round(expected_calibration_error(confidence.tolist(), correct), 6),
-        "temperature": round(temperature, 6),
-    }
+    fitted = fit_speech_model(
+        train_x,
+        train_y,
+        calibration_x,
+        calibration_y,
+        seed=seed,
+        epochs=epochs,
+        report=lambda done, _total, description: report(2 + done, steps_total, description),
+    )
     report(steps_total, steps_total, "done")
     return TrainingOutcome(
-        model=SpeechModel(network, LABELS, temperature),
+        model=SpeechModel(fitted.network, LABELS, fitted.temperature),
         n_train=len(train_y),
         n_test=len(calibration_y),
-        metrics=metrics,
+        metrics=fitted.metrics,
         seconds=time.perf_counter() - started,
     )
