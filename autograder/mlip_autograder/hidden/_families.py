@@ -357,3 +357,61 @@ def _kit_grading() -> tuple[AssignmentGrading, ...]:
 
 #: The instructor side of the kit's nine assignments (entry point ``kit`` of the group).
 KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()
+
+
+# -- interaction topic (issue 16): budgets on secret seeds and shifted user populations --------
+
+
+def _secret_seeds_with_a_fault(
+    system: System, rng: random.Random, public: list[Scenario]
+) -> list[Scenario]:
+    """The public runs at their own size on secret seeds, plus one with a drawn chaos model.
+
+    Interaction budgets are rates: runs as large as the public ones let a right policy pass
+    every secret (the 100 sessions of :func:`reseeded` would leave it to chance).
+    """
+    from mlip.systems import FAULT_KINDS
+
+    scenarios = _reseeded_runs(system, rng, public)
+    extra: Scenario = {
+        **public[0],
+        "seed": rng.randrange(1_000, 10**6),
+        "fault": rng.choice(FAULT_KINDS),
+    }
+    return [*scenarios, extra]
+
+
+def _shifted_users(
+    populations: tuple[str, ...],
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
+    """The first public run on secret seeds, once per user population of ``populations``
+    (users who tire of prompts faster, users who overlook more): a policy tuned to the usual
+    users' patience must hold its budgets with others too."""
+
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+        first = {key: value for key, value in public[0].items() if key != "fault"}
+        return [
+            cast("Scenario", {**first, "seed": rng.randrange(1_000, 10**6), "users": users})
+            for users in populations
+            for _ in range(2)
+        ]
+
+    return draw
+
+
+INTERACTION_FAMILIES: tuple[HiddenFamily, ...] = (
+    HiddenFamily(
+        "interaction-tax",
+        "hidden-secret-seeds",
+        "harm-within-budget",
+        _secret_seeds_with_a_fault,
+    ),
+    HiddenFamily(
+        "interaction-tax",
+        "hidden-user-populations",
+        "harm-within-budget",
+        _shifted_users(("tire_faster", "inattentive")),
+    ),
+)
+KIT_FAMILIES = (*KIT_FAMILIES, *INTERACTION_FAMILIES)
+KIT_GRADING = _kit_grading()

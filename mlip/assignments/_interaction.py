@@ -1,0 +1,42 @@
+"""Topic data for the *interaction* assignments: how forcefully a system acts on a prediction."""
+
+from __future__ import annotations
+
+from mlip.assignments._catalogue import Assignment, Chapter, CheckDeclaration, Task
+
+__all__ = ["INTERACTION_ASSIGNMENTS", "INTERACTION_CHAPTER"]
+
+INTERACTION_CHAPTER = Chapter(
+    number=7, title="Planning for Mistakes", slug="07-planning-for-mistakes"
+)
+
+_NOTEBOOKS = ("interaction.ipynb",)
+
+INTERACTION_ASSIGNMENTS: tuple[Assignment, ...] = (
+    Assignment(
+        id="interaction-tax",
+        title="Decide how forcefully the tax software acts on a suspicious entry",
+        topic="interaction",
+        system="tax",
+        chapter=INTERACTION_CHAPTER,
+        notebooks=_NOTEBOOKS,
+        tasks=(
+            Task(
+                "interaction_policy",
+                "interaction_policy(suggestion: dict) -> str",
+                'choose "change", "prompt", "order", "annotate" or "none" for each suspected '
+                "typo, by the checker's confidence and what the user has already seen",
+            ),
+        ),
+        checks_module="mlip.checks.interaction_tax",
+        release="mlip.assignments:release/interaction-tax",
+        hidden=(
+            CheckDeclaration("hidden-secret-seeds", 3, "harm budgets on unseen seeds and faults"),
+            CheckDeclaration(
+                "hidden-user-populations",
+                3,
+                "harm budgets with users who tire of prompts faster or overlook more",
+            ),
+        ),
+    ),
+)
