@@ -39,4 +39,30 @@ INTERACTION_ASSIGNMENTS: tuple[Assignment, ...] = (
             ),
         ),
     ),
+    Assignment(
+        id="interaction-toaster",
+        title="Decide when the smart toaster stops by itself, asks, or leaves it to you",
+        topic="interaction",
+        system="toaster",
+        chapter=INTERACTION_CHAPTER,
+        notebooks=_NOTEBOOKS,
+        tasks=(
+            Task(
+                "interaction_policy",
+                "interaction_policy(prediction: dict) -> str",
+                'choose "stop", "ask" or "show" for each slice, by the confidence in the '
+                "predicted time, what a mistake would cost and how often the household was asked",
+            ),
+        ),
+        checks_module="mlip.checks.interaction_toaster",
+        release="mlip.assignments:release/interaction-toaster",
+        hidden=(
+            CheckDeclaration("hidden-secret-seeds", 3, "harm budgets on unseen seeds and faults"),
+            CheckDeclaration(
+                "hidden-user-populations",
+                3,
+                "harm budgets with users who tire of questions faster or glance less",
+            ),
+        ),
+    ),
 )

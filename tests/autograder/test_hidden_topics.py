@@ -24,8 +24,16 @@ TOPIC_CASES = [
     ("interaction-tax", "interaction.ipynb", {"hidden-secret-seeds", "hidden-user-populations"}),
 ]
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
-#: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge.
-SOLUTION_CASES = TOPIC_CASES
+#: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge. The toaster's
+#: interaction policy is graded there too (its release notebook's zero is the tax one's story).
+SOLUTION_CASES = [
+    *TOPIC_CASES,
+    (
+        "interaction-toaster",
+        "interaction.ipynb",
+        {"hidden-secret-seeds", "hidden-user-populations"},
+    ),
+]
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:

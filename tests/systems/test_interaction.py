@@ -90,3 +90,46 @@ def test_tax_interaction_events_name_action_and_outcome() -> None:
 def test_tax_refuses_unknown_actions_and_populations(policy: Any, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         get_system("tax").run(n=40, seed=0, extensions={"interaction_policy": policy})
+
+
+TOASTER_SESSIONS = 240
+
+
+@functools.cache
+def _toaster(action: str, fault: str | None = None, users: str = "usual") -> RunResult:
+    toaster = get_system("toaster")
+    model = toaster.faulty_model(fault) if fault else None
+    return toaster.run(
+        n=TOASTER_SESSIONS,
+        seed=3,
+        model=model,
+        extensions={"interaction_policy": _always(action, users)},
+    )
+
+
+def test_toaster_stop_is_the_naive_toaster_plus_effort_metrics() -> None:
+    plain = get_system("toaster").run(n=TOASTER_SESSIONS, seed=3).system_metrics
+    stop = _toaster("stop").system_metrics
+    assert "prompts_per_session" not in plain
+    assert stop["prompts_per_session"] == stop["effort_seconds_per_session"] == 0.0
+    assert {k: v for k, v in stop.items() if k in plain} == plain
+
+
+def test_toaster_users_answer_tire_and_set_the_dial_roughly() -> None:
+    ask, show = _toaster("ask").system_metrics, _toaster("show").system_metrics
+    stop = _toaster("stop").system_metrics
+    assert ask["prompts_per_session"] == 1.0 and ask["effort_seconds_per_session"] > 2
+    # a household answers fewer questions as they pile up, and tired ones fewer still
+    assert 0 < ask["prompts_answered"] < 0.6 * TOASTER_SESSIONS
+    tired = _toaster("ask", users="tire_faster").system_metrics
+    assert tired["prompts_answered"] < ask["prompts_answered"]
+    # users setting the dial make worse toast than a right model, and spend seconds on it
+    assert show["user_set_times"] == TOASTER_SESSIONS
+    assert show["doneness_within_1"] < stop["doneness_within_1"]
+
+
+def test_toaster_automating_a_broken_model_burns_and_an_unanswered_question_too() -> None:
+    assert _toaster("stop", "nan").system_metrics["fires"] > 0.5 * TOASTER_SESSIONS
+    assert _toaster("show", "nan").system_metrics["fires"] == 0
+    # questions nobody answers let the broken plan go ahead
+    assert _toaster("ask", "nan").system_metrics["fires"] > 0.3 * TOASTER_SESSIONS
