@@ -31,9 +31,9 @@ MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
         "keeps-value": 0.1,
     },
     "interaction-toaster": {
-        "effort-within-budget": 0.5,
-        "harm-within-budget": 1.5,
-        "keeps-good-toast": 0.5,
+        "effort-within-budget": 0.4,
+        "harm-within-budget": 1.0,
+        "keeps-good-toast": 0.4,
     },
     "monitoring-tax": {
         "detects-gradual-drift": 0.2,
@@ -88,7 +88,7 @@ MEASURED_CELL_CPU_SECONDS: dict[str, float] = {
     "guards-toaster": 0.5,
     "guards-transcription": 2.9,
     "interaction-tax": 0.1,
-    "interaction-toaster": 0.5,
+    "interaction-toaster": 1.0,
     "monitoring-tax": 0.9,
     "monitoring-toaster": 1.2,
     "monitoring-transcription": 3.0,

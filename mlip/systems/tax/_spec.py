@@ -145,15 +145,6 @@ COMPONENTS: tuple[Component, ...] = (
         produces=("prompt", "purchase"),
     ),
     Component(
-        "entry_checker",
-        ComponentKind.ML,
-        "Estimates, for every deduction a user entered, the chance that it was typed with an "
-        "extra zero; the interaction_policy decides what the filing flow does about it (only "
-        "active when that extension is filled).",
-        consumes=("tax return",),
-        produces=("suspect entry",),
-    ),
-    Component(
         "efile",
         ComponentKind.NON_ML,
         "Submits the finished return to the tax office.",
@@ -188,7 +179,8 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "interaction_policy",
         "policy",
         "interaction_policy(suggestion: dict) -> str",
-        "Decides how forcefully the filing flow acts when the entry checker suggests that a "
+        "Decides how forcefully the filing flow acts when the advice service's entry checker "
+        "(a classifier whose scores the simulator draws, calibrated) suggests that a "
         "deduction was typed with an extra zero: 'change' it to the suggested amount, 'prompt' "
         "the user to double-check it, 'order' it to the top of the review screen, 'annotate' "
         "(highlight) it, or 'none'. suggestion holds return_id, field, entered_amount, "
@@ -197,7 +189,7 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "of any kind this user has already seen: upsell and check prompts). Filling it turns "
         "the entry checker on (after the advice service, on the deductions screen); the naive "
         "policy is 'none' for every entry, which changes nothing.",
-        "entry_checker",
+        "advice_service",
         naive=naive_interaction_policy,
         reports=(
             "wrong_entries_kept",
