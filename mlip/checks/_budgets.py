@@ -25,6 +25,16 @@ MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
         "no-doubtful-word-published-under-chaos": 1.1,
         "no-doubtful-word-published-under-faults": 3.2,
     },
+    "interaction-tax": {
+        "effort-within-budget": 0.1,
+        "harm-within-budget": 0.1,
+        "keeps-value": 0.1,
+    },
+    "interaction-toaster": {
+        "effort-within-budget": 0.4,
+        "harm-within-budget": 1.0,
+        "keeps-good-toast": 0.4,
+    },
     "monitoring-tax": {
         "detects-gradual-drift": 0.2,
         "detects-recurring-drift": 0.2,
@@ -77,6 +87,8 @@ MEASURED_CELL_CPU_SECONDS: dict[str, float] = {
     "guards-tax": 0.2,
     "guards-toaster": 0.5,
     "guards-transcription": 2.9,
+    "interaction-tax": 0.1,
+    "interaction-toaster": 1.0,
     "monitoring-tax": 0.9,
     "monitoring-toaster": 1.2,
     "monitoring-transcription": 3.0,

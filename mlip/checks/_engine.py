@@ -61,6 +61,7 @@ class Scenario(TypedDict, total=False):
     lead_in: float  #: monitoring: how much longer the normal segment before the drift lasts
     level: str  #: requirements: the goal level judged (system, user, model)
     part: str  #: requirements: a sub-check (being replaced by named verdict functions)
+    users: str  #: interaction: the simulated user population (e.g. ``tire_faster``)
 
 
 #: Student functions by extension-point name (``{"heating_guard": heating_guard, ...}``).

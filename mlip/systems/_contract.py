@@ -96,7 +96,9 @@ class ExtensionPoint:
     component the extension wraps or observes. ``naive`` is the extension that changes nothing:
     the system with it behaves exactly as without any (the conformance suite checks this, and
     uses it to check that the system calls the point and batches its calls correctly); every
-    point except a monitor declares one.
+    point except a monitor declares one. ``reports`` names the system metrics a run reports only
+    when this point is filled (an interaction policy's user effort, say): with the naive
+    function plugged in they are the only difference from a run without it.
     """
 
     name: str
@@ -105,6 +107,7 @@ class ExtensionPoint:
     description: str
     attaches_to: str
     naive: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    reports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Hidden checks of the monitoring and requirements topics, graded by the judge.
+"""Hidden checks of the monitoring, requirements and interaction topics, graded by the judge.
 
 The solution notebook of one system per topic (tax: its simulator is the fastest) earns every
 hidden point, the release notebook earns none. Public check cells are left out of those
@@ -21,10 +21,19 @@ SECRET = "test-secret-for-hidden-topics"
 TOPIC_CASES = [
     ("monitoring-tax", "monitoring.ipynb", {"hidden-drift-seeds"}),
     ("requirements-tax", "requirements.ipynb", {"hidden-assumption-breaks", "hidden-hazard-paths"}),
+    ("interaction-tax", "interaction.ipynb", {"hidden-secret-seeds", "hidden-user-populations"}),
 ]
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
-#: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge.
-SOLUTION_CASES = TOPIC_CASES
+#: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge. The toaster's
+#: interaction policy is graded there too (its release notebook's zero is the tax one's story).
+SOLUTION_CASES = [
+    *TOPIC_CASES,
+    (
+        "interaction-toaster",
+        "interaction.ipynb",
+        {"hidden-secret-seeds", "hidden-user-populations"},
+    ),
+]
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +153,7 @@ def test_every_declared_hidden_check_has_a_family() -> None:
         ("monitoring-toaster", "hidden-drift-seeds"),
         ("requirements-toaster", "hidden-assumption-breaks"),
         ("requirements-toaster", "hidden-hazard-paths"),
+        ("interaction-tax", "hidden-user-populations"),
     ],
 )
 def test_hidden_scenarios_come_from_the_secret(assignment_id: str, name: str) -> None:

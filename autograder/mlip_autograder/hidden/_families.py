@@ -372,3 +372,89 @@ def _kit_grading() -> tuple[AssignmentGrading, ...]:
 
 #: The instructor side of the kit's nine assignments (entry point ``kit`` of the group).
 KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()
+
+
+# -- interaction topic (issue 16): budgets on secret seeds and shifted user populations --------
+
+
+def _secret_seeds_with_a_fault(
+    faults: tuple[str, ...] | None = None,
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
+    """The public runs at their own size on secret seeds, plus one with a chaos model drawn
+    from ``faults`` (default: every kind).
+
+    Interaction budgets are rates: runs as large as the public ones let a right policy pass
+    every secret (the 100 sessions of :func:`reseeded` would leave it to chance). A toaster
+    model that answers a plausible constant is out of an interaction policy's reach (its
+    confidence looks fine on many slices), so the toaster draws from the other kinds.
+    """
+
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+        from mlip.systems import FAULT_KINDS
+
+        scenarios = _reseeded_runs(system, rng, public)
+        extra: Scenario = {
+            **public[0],
+            "seed": rng.randrange(1_000, 10**6),
+            "fault": rng.choice(faults or FAULT_KINDS),
+        }
+        return [*scenarios, extra]
+
+    return draw
+
+
+def _shifted_users(
+    populations: tuple[str, ...], *, with_faults: bool = False
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
+    """Public runs on secret seeds, faced by each user population of ``populations`` (users
+    who tire of prompts faster, users who overlook more): a policy tuned to the usual users'
+    patience must hold its budgets with others too.
+
+    By default the first public run, twice per population. ``with_faults``: instead every
+    public run that holds a broken model, once per population: where an unanswered question
+    lets a broken plan go ahead, tired users are the ones who pay.
+    """
+
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+        if with_faults:
+            runs = [scenario for scenario in public if "fault" in scenario]
+        else:
+            first = {key: value for key, value in public[0].items() if key != "fault"}
+            runs = [cast("Scenario", first)] * 2
+        return [
+            cast("Scenario", {**run, "seed": rng.randrange(1_000, 10**6), "users": users})
+            for users in populations
+            for run in runs
+        ]
+
+    return draw
+
+
+INTERACTION_FAMILIES: tuple[HiddenFamily, ...] = (
+    HiddenFamily(
+        "interaction-tax",
+        "hidden-secret-seeds",
+        "harm-within-budget",
+        _secret_seeds_with_a_fault(),
+    ),
+    HiddenFamily(
+        "interaction-tax",
+        "hidden-user-populations",
+        "harm-within-budget",
+        _shifted_users(("tire_faster", "inattentive")),
+    ),
+    HiddenFamily(
+        "interaction-toaster",
+        "hidden-secret-seeds",
+        "harm-within-budget",
+        _secret_seeds_with_a_fault(("nan", "inf", "negative", "huge", "exception", "slow")),
+    ),
+    HiddenFamily(
+        "interaction-toaster",
+        "hidden-user-populations",
+        "harm-within-budget",
+        _shifted_users(("tire_faster", "inattentive"), with_faults=True),
+    ),
+)
+KIT_FAMILIES = (*KIT_FAMILIES, *INTERACTION_FAMILIES)
+KIT_GRADING = _kit_grading()

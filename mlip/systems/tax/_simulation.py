@@ -173,6 +173,7 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
             risk_all[users] = risk
             scored[week] = (users.tolist(), call_error)
     user_risk = {i: float(risk_all[i]) for users, _ in scored.values() for i in users}
+    interaction = _entry_interaction(simulation, true_amounts, filed_amounts)
     screens = _Screens(
         guard=simulation.extensions.get("advice_guard"),
         policy=simulation.extensions.get("prompt_policy"),
@@ -186,6 +187,7 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
         u_buy=u_buy,
         u_follow=u_follow,
         wait_penalty=wait_penalty,
+        interaction=interaction,
     )
     journal, shown, still_filing = screens.play(user_risk)
 
@@ -261,7 +263,7 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
         simulation.progress(week + 1, PERIODS, "filing season")
     emit_labels_until(max(pending_labels, default=0))
 
-    return _model_metrics(risk_all, population, u_audit), _system_metrics(
+    system_metrics = _system_metrics(
         population,
         filed,
         bought,
@@ -273,6 +275,21 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
         u_audit,
         stream.alerts,
     )
+    if interaction is not None:
+        system_metrics.update(interaction.metrics(filed))
+    return _model_metrics(risk_all, population, u_audit), system_metrics
+
+
+def _entry_interaction(
+    simulation: Simulation, entered: Mapping[str, np.ndarray], filed: dict[str, np.ndarray]
+) -> Any:
+    """The entry checker and its users, when an ``interaction_policy`` is filled (else None)."""
+    policy = simulation.extensions.get("interaction_policy")
+    if policy is None:
+        return None
+    from mlip.systems.tax._interaction import EntryInteraction
+
+    return EntryInteraction(policy=policy, entered=entered, filed=filed, seed=simulation.seed)
 
 
 @dataclass
@@ -296,6 +313,7 @@ class _Screens:
     u_buy: np.ndarray
     u_follow: np.ndarray
     wait_penalty: float
+    interaction: Any = None  # an EntryInteraction: the entry checker after the advice
 
     def play(
         self, user_risk: Mapping[int, float]
@@ -318,6 +336,8 @@ class _Screens:
                 leave = ABANDON_BASE + ABANDON_PER_PROMPT * shown[i]
                 if s == 0:
                     leave += wait_penalty
+                if self.interaction is not None:
+                    leave += self.interaction.leave_extra(i)
                 if u_abandon[i, s] < leave:
                     journal[i].append(
                         ("abandoned", {"return_id": i, "step": step, "prompts_shown": shown[i]})
@@ -375,6 +395,10 @@ class _Screens:
                                 },
                             )
                         )
+            if self.interaction is not None and step == "deductions":
+                self.interaction.on_deductions(filing, user_risk, shown, journal, step)
+            if self.interaction is not None and step == "review":
+                self.interaction.on_review(filing, journal, step)
             asked = [i for i in filing if not bought[i]]
             decisions = (
                 [bool(d) for d in policy.many([(user_risk[i], shown[i], step) for i in asked])]

@@ -30,8 +30,12 @@ __all__ = [
     "EXTENSION_POINTS",
     "FILING_STEPS",
     "HIGH_RISK_THRESHOLD",
+    "INTERACTION_ACTIONS",
+    "INTERACTION_METRICS",
     "METRIC_DESCRIPTIONS",
+    "USER_POPULATIONS",
     "naive_advice_guard",
+    "naive_interaction_policy",
     "naive_prompt_policy",
 ]
 
@@ -83,6 +87,20 @@ def naive_advice_guard(
 def naive_prompt_policy(risk: float, prompts_shown: int, step: str) -> bool:
     """The naive upsell decision: prompt on every screen while the risk is high."""
     return risk >= HIGH_RISK_THRESHOLD
+
+
+#: How forcefully the system acts on the entry checker's suggestion, most forceful first:
+#: change the entry (automate), prompt to double-check, order the review screen (organize),
+#: annotate (highlight), or do nothing.
+INTERACTION_ACTIONS: tuple[str, ...] = ("change", "prompt", "order", "annotate", "none")
+
+#: Simulated user populations an interaction run can face (``usual`` unless a check says so).
+USER_POPULATIONS: tuple[str, ...] = ("usual", "tire_faster", "inattentive")
+
+
+def naive_interaction_policy(suggestion: dict[str, Any]) -> str:
+    """The naive system has no entry checker: it never acts on a suggestion."""
+    return "none"
 
 
 COMPONENTS: tuple[Component, ...] = (
@@ -157,8 +175,35 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "upsell_service",
         naive=naive_prompt_policy,
     ),
+    ExtensionPoint(
+        "interaction_policy",
+        "policy",
+        "interaction_policy(suggestion: dict) -> str",
+        "Decides how forcefully the filing flow acts when the advice service's entry checker "
+        "(a classifier whose scores the simulator draws, calibrated) suggests that a "
+        "deduction was typed with an extra zero: 'change' it to the suggested amount, 'prompt' "
+        "the user to double-check it, 'order' it to the top of the review screen, 'annotate' "
+        "(highlight) it, or 'none'. suggestion holds return_id, field, entered_amount, "
+        "suggested_amount, confidence (the checker's probability that the entry is wrong), "
+        "risk (the audit-risk model's score, NaN when scoring failed) and prompts_shown (prompts "
+        "of any kind this user has already seen: upsell and check prompts). Filling it turns "
+        "the entry checker on (after the advice service, on the deductions screen); the naive "
+        "policy is 'none' for every entry, which changes nothing.",
+        "advice_service",
+        naive=naive_interaction_policy,
+        reports=(
+            "wrong_entries_kept",
+            "harmful_changes",
+            "check_prompts_per_user",
+            "edits_per_user",
+            "effort_seconds_per_user",
+        ),
+    ),
     MONITOR_EXTENSION,
 )
+
+#: The metrics a run reports only with an ``interaction_policy``.
+INTERACTION_METRICS: tuple[str, ...] = EXTENSION_POINTS[2].reports
 
 CONDITIONS: tuple[Condition, ...] = (
     Condition(
@@ -255,6 +300,22 @@ EVENTS: tuple[EventSchema, ...] = (
         ("risk", "float|null", "the model's risk at filing time"),
         ("found_issue", "bool", "whether the audit found something wrong"),
     ),
+    event_schema(
+        "entry_interaction",
+        "The filing flow acted on the entry checker's suggestion (interaction_policy runs "
+        "only; nothing is emitted for 'none').",
+        ("return_id", "int", "return number within the run"),
+        ("field", "str", "the deduction the checker suspected"),
+        ("action", "str", "change, prompt, order or annotate"),
+        ("confidence", "float", "the checker's probability that the entry was wrong"),
+        (
+            "outcome",
+            "str",
+            "changed (by the system), corrected or confirmed (the user checked it), dismissed "
+            "(prompt clicked away), unseen (highlight overlooked) or skipped (not reviewed)",
+        ),
+        ("step", "str", "screen on which it happened"),
+    ),
     ALERT_EVENT,
 )
 
@@ -271,4 +332,10 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "scoring_error_rate": "returns whose risk was not a finite number / users",
     "audit_rate": "filed returns the tax office audited / users",
     "alerts": "alerts raised by the monitor extension",
+    "wrong_entries_kept": "(interaction_policy runs) mistyped entries filed uncorrected / users",
+    "harmful_changes": "(interaction_policy runs) correct entries the system changed, filed / "
+    "users",
+    "check_prompts_per_user": "(interaction_policy runs) double-check prompts shown / users",
+    "edits_per_user": "(interaction_policy runs) entries users corrected themselves / users",
+    "effort_seconds_per_user": "(interaction_policy runs) seconds users spent on checks / users",
 }

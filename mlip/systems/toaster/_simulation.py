@@ -97,6 +97,7 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
     chamber_end = ambient.copy()
     heating_guard = extensions.get("heating_guard")
     thermal_cutoff = extensions.get("thermal_cutoff")
+    interaction = _interaction(simulation, n_toasters)
     world = "unseen" if conditions["bread"] == "unseen" else "usual"
     sensor_fault = conditions["sensor_fault"]
 
@@ -145,6 +146,19 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
             planned[k] = decided if not math.isnan(decided) else math.inf
 
         ideal = time_to_shade(batch, chamber_start)
+        if interaction is not None:
+            planned = interaction.plan(
+                round_index,
+                ids,
+                toaster,
+                readings_list,
+                reading_rows,
+                predicted,
+                planned,
+                ideal,
+                attentive,
+                reaction_seconds,
+            )
         outcome = _heat(
             batch,
             chamber_start,
@@ -193,6 +207,8 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
                 latency_seconds=round(latencies[k], 3),
                 planned_seconds=_finite_or_none(float(planned[k])),
             )
+            if interaction is not None:
+                interaction.emit(telemetry, session)
             telemetry.emit(
                 "heating_stopped",
                 session,
@@ -232,7 +248,19 @@ def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]
         "model_errors": totals["model_errors"],
         "alerts": float(telemetry.alerts),
     }
+    if interaction is not None:
+        system_metrics.update(interaction.metrics(n))
     return model_metrics, {key: round(float(value), 6) for key, value in system_metrics.items()}
+
+
+def _interaction(simulation: Simulation, n_toasters: int) -> Any:
+    """The users' side of an ``interaction_policy``, when one is filled (else None)."""
+    policy = simulation.extensions.get("interaction_policy")
+    if policy is None:
+        return None
+    from mlip.systems.toaster._interaction import ToasterInteraction
+
+    return ToasterInteraction(policy=policy, seed=simulation.seed, n_toasters=n_toasters)
 
 
 def _heat(

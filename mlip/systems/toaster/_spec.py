@@ -5,6 +5,8 @@ Light on purpose (no numpy): ``mlip systems show toaster`` reads this without lo
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlip.systems._contract import (
     ALERT_EVENT,
     MONITOR_EXTENSION,
@@ -16,7 +18,28 @@ from mlip.systems._contract import (
     event_schema,
 )
 
-__all__ = ["COMPONENTS", "CONDITIONS", "EXTENSION_POINTS", "TELEMETRY_SCHEMA"]
+__all__ = [
+    "COMPONENTS",
+    "CONDITIONS",
+    "EXTENSION_POINTS",
+    "INTERACTION_ACTIONS",
+    "TELEMETRY_SCHEMA",
+    "USER_POPULATIONS",
+    "naive_interaction_policy",
+]
+
+#: How forcefully the toaster acts on its predicted time, most forceful first: stop by itself
+#: (automate), ask the user to confirm (prompt), or show the time and let the user set it.
+INTERACTION_ACTIONS: tuple[str, ...] = ("stop", "ask", "show")
+
+#: Simulated user populations an interaction run can face (``usual`` unless a check says so).
+USER_POPULATIONS: tuple[str, ...] = ("usual", "tire_faster", "inattentive")
+
+
+def naive_interaction_policy(prediction: dict[str, Any]) -> str:
+    """What the toaster always did: heat for the planned seconds and stop by itself."""
+    return "stop"
+
 
 _READINGS = (
     "desired_level",
@@ -122,6 +145,26 @@ EXTENSION_POINTS: tuple[ExtensionPoint, ...] = (
         "controller",
         naive=lambda state: False,
     ),
+    ExtensionPoint(
+        "interaction_policy",
+        "policy",
+        "interaction_policy(prediction: dict) -> str",
+        "Decides, before each slice, how forcefully the toaster acts on its predicted time: "
+        "'stop' (heat the planned seconds and stop by itself), 'ask' (show the plan and ask "
+        "the user to confirm; an ignored question lets the plan go ahead) or 'show' (display "
+        "the predicted time; the user sets the dial). prediction holds predicted_seconds, "
+        "planned_seconds (after the heating_guard), confidence (how far the toaster trusts "
+        "the prediction, 0 to 1), prompts_shown (questions this toaster already asked its "
+        "household) and readings. The naive policy is 'stop' for every slice.",
+        "controller",
+        naive=naive_interaction_policy,
+        reports=(
+            "prompts_per_session",
+            "prompts_answered",
+            "user_set_times",
+            "effort_seconds_per_session",
+        ),
+    ),
     MONITOR_EXTENSION,
 )
 
@@ -178,6 +221,18 @@ TELEMETRY_SCHEMA: tuple[EventSchema, ...] = (
         ("max_smoke_ppm", "float", "highest smoke concentration while heating"),
         ("fire", "bool", "the bread caught fire"),
         ("energy_wh", "float", "electric energy used"),
+    ),
+    event_schema(
+        "interaction",
+        "The toaster asked the user or let them set the time (interaction_policy runs only; "
+        "nothing is emitted for 'stop').",
+        ("action", "str", "ask or show"),
+        (
+            "outcome",
+            "str",
+            "answered or ignored (ask); used display or own guess (show: what the user set)",
+        ),
+        ("confidence", "float", "the toaster's confidence in its prediction"),
     ),
     ALERT_EVENT,
 )
