@@ -527,7 +527,7 @@ def run_check(
             scenario=None,
         )
     context = CheckContext(
-        system=system or get_system(check.assignment.split("-", 1)[1]), extensions={}
+        system=system or get_system(check.assignment.rsplit("-", 1)[1]), extensions={}
     )
     if recordings is not None:
         context.recordings = recordings

@@ -55,7 +55,7 @@ def example_calls(
             calls.append([plain(argument) for argument in args])
         return spec.fallback(*args)
 
-    system = get_system(assignment_id.split("-", 1)[1])
+    system = get_system(assignment_id.rsplit("-", 1)[1])
     system.run(n=n, seed=seed, extensions={extension: recorder})
     return calls
 

@@ -15,12 +15,12 @@ from mlip.assignments._registry import _assignments_of
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_kit_registers_its_nine_assignments_through_entry_points() -> None:
+def test_the_kit_registers_its_assignments_through_entry_points() -> None:
     from importlib.metadata import entry_points
 
     names = {ep.name for ep in entry_points(group="mlip.assignments")}
-    assert {"guards", "monitoring", "requirements"} <= names
-    assert len([a for a in ASSIGNMENTS if a.release.startswith("mlip.assignments:")]) == 9
+    assert {"guards", "monitoring", "requirements", "feedback-loops"} <= names
+    assert len([a for a in ASSIGNMENTS if a.release.startswith("mlip.assignments:")]) == 10
     assert assignment_ids()[:3] == ["guards-toaster", "guards-tax", "guards-transcription"]
 
 

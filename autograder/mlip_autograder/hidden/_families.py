@@ -357,3 +357,88 @@ def _kit_grading() -> tuple[AssignmentGrading, ...]:
 
 #: The instructor side of the kit's nine assignments (entry point ``kit`` of the group).
 KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()
+
+
+# The feedback-loops topic (appended: one family per verdict, drawn around the public run).
+
+
+def _loop_rounds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+    """The public loop on two secret seeds, two rounds longer, other round sizes and budgets."""
+    return [
+        cast(
+            "Scenario",
+            {
+                **scenario,
+                "seed": rng.randrange(1_000, 10**6),
+                "rounds": int(cast("dict[str, int]", scenario)["rounds"]) + 2,
+                "n": int(scenario["n"] * factor),
+                "budget_per_user": round(
+                    cast("dict[str, float]", scenario)["budget_per_user"] * rng.uniform(0.8, 1.3),
+                    3,
+                ),
+            },
+        )
+        for scenario in public
+        for factor in (0.8, 1.25)
+    ]
+
+
+def _loop_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+    """The public loop on two secret seeds (the damaged model too comes from them)."""
+    return [
+        {**scenario, "seed": rng.randrange(1_000, 10**6)} for scenario in public for _ in range(2)
+    ]
+
+
+def _loop_budgets(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+    """The public loop with a budget half as large and one larger, on other sizes and seeds."""
+    return [
+        cast(
+            "Scenario",
+            {
+                **scenario,
+                "seed": rng.randrange(1_000, 10**6),
+                "n": int(scenario["n"] * rng.uniform(0.7, 1.3)),
+                "budget_per_user": round(
+                    cast("dict[str, float]", scenario)["budget_per_user"] * factor, 3
+                ),
+            },
+        )
+        for scenario in public
+        for factor in (0.5, rng.uniform(1.3, 1.8))
+    ]
+
+
+LOOP_ASSIGNMENT_SYSTEMS = ("tax",)
+FEEDBACK_LOOPS_FAMILIES: tuple[HiddenFamily, ...] = tuple(
+    family
+    for system in LOOP_ASSIGNMENT_SYSTEMS
+    for family in (
+        HiddenFamily(
+            f"feedback-loops-{system}", "hidden-more-rounds", "keeps-model-quality", _loop_rounds
+        ),
+        HiddenFamily(
+            f"feedback-loops-{system}",
+            "hidden-recovery-seeds",
+            "recovers-from-a-damaged-model",
+            _loop_seeds,
+        ),
+        HiddenFamily(
+            f"feedback-loops-{system}", "hidden-budgets", "labels-within-budget", _loop_budgets
+        ),
+    )
+)
+
+KIT_GRADING = (
+    *KIT_GRADING,
+    *(
+        AssignmentGrading(
+            assignment=f"feedback-loops-{system}",
+            families=tuple(
+                f for f in FEEDBACK_LOOPS_FAMILIES if f.assignment == f"feedback-loops-{system}"
+            ),
+            sources=_kit_sources(f"feedback-loops-{system}"),
+        )
+        for system in LOOP_ASSIGNMENT_SYSTEMS
+    ),
+)
