@@ -55,4 +55,5 @@ def _assignment(system: str, title: str) -> Assignment:
 
 FEEDBACK_LOOPS_ASSIGNMENTS: tuple[Assignment, ...] = (
     _assignment("tax", "Learn from audits without letting the upsell choose the labels"),
+    _assignment("toaster", "Learn from breakfasts without a one-sided feedback loop"),
 )

@@ -190,10 +190,15 @@ def _key(scenario: Mapping[str, Any]) -> str:
     return json.dumps(plain(dict(scenario)), sort_keys=True)
 
 
+#: Seeds of the naive loops that damage a model (not the judged world's: the damage is inherited).
+DAMAGE_SEEDS = range(500, 506)
+
+
 def _damaged_model(context: CheckContext, profile: LoopProfile, scenario: Mapping[str, Any]) -> Any:
-    """A model a naive loop damaged by at least ``profile.damage``, on seeds next to the
-    scenario's (kit code only; shared by the checks of a run). A naive loop's damage varies
-    from seed to seed; a model only slightly worse would judge the gate's luck, not its design.
+    """A model a naive loop damaged by at least ``profile.damage`` (kit code only; one per
+    system and round size, shared by every check and scenario of a run). A naive loop's damage
+    varies from seed to seed; a model only slightly worse would judge the gate's luck, not its
+    design, so the first loop that did enough damage (else the worst) is taken.
     """
     from mlip.systems.loops import run_loop
 
@@ -201,8 +206,7 @@ def _damaged_model(context: CheckContext, profile: LoopProfile, scenario: Mappin
 
     def damage() -> Any:
         worst = None
-        for attempt in range(6):
-            seed = int(scenario["seed"]) + 500 + attempt
+        for seed in DAMAGE_SEEDS:
             naive = run_loop(profile.system, rounds=profile.damage_rounds, seed=seed, n=users)
             lost = _worse_by(naive, naive.rounds[-1].quality, naive.rounds[0].quality)
             if worst is None or lost > worst[0]:
@@ -211,8 +215,7 @@ def _damaged_model(context: CheckContext, profile: LoopProfile, scenario: Mappin
                 break
         return worst[1] if worst is not None else None
 
-    key = ("loops-damaged", profile.system, int(scenario["seed"]), users)
-    return context.recordings.remember(key, damage)
+    return context.recordings.remember(("loops-damaged", profile.system, users), damage)
 
 
 def baseline(context: CheckContext, profile: LoopProfile, scenario: Mapping[str, Any]) -> Any:
@@ -228,11 +231,16 @@ def baseline(context: CheckContext, profile: LoopProfile, scenario: Mapping[str,
 
 def loop_run(
     context: CheckContext, profile: LoopProfile, scenario: Mapping[str, Any]
-) -> LoopResult:
-    """The loop under the student's design and gate (recorded once per run of checks)."""
+) -> LoopResult | None:
+    """The loop under the student's design and gate (recorded once per run of checks); None
+    when ``loop_design`` failed (the engine reports the failure, a naive loop would tell
+    nothing)."""
     from mlip.systems.loops import LoopDesign, design_for, run_loop
 
-    knobs = context.extensions["loop_design"](budget_of(profile, scenario))
+    designer = context.extensions["loop_design"]
+    knobs = designer(budget_of(profile, scenario))
+    if designer.failure is not None:
+        return None
     design = design_for(profile.system, LoopDesign(name="yours", **knobs))
     gate = context.extensions["deploy_retrained"]
     key = ("loops-run", profile.system, _key(scenario), json.dumps(knobs, sort_keys=True))
@@ -265,6 +273,10 @@ def loop_run(
     return result
 
 
+#: What a verdict says when the design failed (the engine replaces it with the failure).
+_NOT_RUN = ScenarioOutcome(False, "loop_design failed: the loop did not run")
+
+
 def _worse_by(result: LoopResult, value: float, reference: float) -> float:
     """How much worse ``value`` is than ``reference`` in the system's metric (negative: better)."""
     return reference - value if result.higher_quality_is_better else value - reference
@@ -286,6 +298,8 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
 
     def keeps_quality(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
         start = result.rounds[0].quality
         worst = max(result.rounds, key=lambda r: _worse_by(result, r.quality, start))
         lost = _worse_by(result, worst.quality, start)
@@ -314,6 +328,8 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
 
     def recovers(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
         shipped = baseline(context, p, scenario).quality
         final = result.rounds[-1].quality
         behind = _worse_by(result, final, shipped)
@@ -341,6 +357,8 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
 
     def within_budget(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
         limit = float(scenario["budget_per_user"]) * int(scenario["n"])
         dearest = max(result.rounds, key=lambda r: r.label_cost)
         margin = Margin("label cost per round", dearest.label_cost, round(limit, 2), " USD")
@@ -357,6 +375,8 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
 
     def holds_out(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
         counts = [r.extra.get("holdout_labels", 0.0) for r in result.rounds]
         mean = sum(counts) / len(counts)
         margin = Margin(
@@ -379,6 +399,8 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
 
     def keeps_value(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
         floor = p.value_share * baseline(context, p, scenario).value
         poorest = min(result.rounds, key=lambda r: r.value)
         margin = Margin(result.value_metric, poorest.value, round(floor, 4), higher_is_better=True)
@@ -399,6 +421,8 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
 
     def fair(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
         start = baseline(context, p, scenario).fairness_gap or 0.0
         widest = max(result.rounds, key=lambda r: r.fairness_gap or 0.0)
         gap = widest.fairness_gap or 0.0

@@ -20,7 +20,7 @@ def test_the_kit_registers_its_assignments_through_entry_points() -> None:
 
     names = {ep.name for ep in entry_points(group="mlip.assignments")}
     assert {"guards", "monitoring", "requirements", "feedback-loops"} <= names
-    assert len([a for a in ASSIGNMENTS if a.release.startswith("mlip.assignments:")]) == 10
+    assert len([a for a in ASSIGNMENTS if a.release.startswith("mlip.assignments:")]) == 11
     assert assignment_ids()[:3] == ["guards-toaster", "guards-tax", "guards-transcription"]
 
 

@@ -363,15 +363,15 @@ KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()
 
 
 def _loop_rounds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
-    """The public loop on two secret seeds, two rounds longer, other round sizes and budgets."""
+    """The public loop on a secret seed, a round longer, another round size and budget."""
     return [
         cast(
             "Scenario",
             {
                 **scenario,
                 "seed": rng.randrange(1_000, 10**6),
-                "rounds": int(cast("dict[str, int]", scenario)["rounds"]) + 2,
-                "n": int(scenario["n"] * factor),
+                "rounds": int(cast("dict[str, int]", scenario)["rounds"]) + 1,
+                "n": int(scenario["n"] * rng.uniform(0.85, 1.15)),
                 "budget_per_user": round(
                     cast("dict[str, float]", scenario)["budget_per_user"] * rng.uniform(0.8, 1.3),
                     3,
@@ -379,19 +379,17 @@ def _loop_rounds(system: System, rng: random.Random, public: list[Scenario]) -> 
             },
         )
         for scenario in public
-        for factor in (0.8, 1.25)
     ]
 
 
 def _loop_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
-    """The public loop on two secret seeds (the damaged model too comes from them)."""
-    return [
-        {**scenario, "seed": rng.randrange(1_000, 10**6)} for scenario in public for _ in range(2)
-    ]
+    """The public loop on a secret seed (the world the damaged model must recover in)."""
+    return [{**scenario, "seed": rng.randrange(1_000, 10**6)} for scenario in public]
 
 
 def _loop_budgets(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
-    """The public loop with a budget half as large and one larger, on other sizes and seeds."""
+    """Two seasons with a budget half as large and two with a larger one, other sizes and seeds
+    (the budget verdict needs no long loop)."""
     return [
         cast(
             "Scenario",
@@ -399,6 +397,7 @@ def _loop_budgets(system: System, rng: random.Random, public: list[Scenario]) ->
                 **scenario,
                 "seed": rng.randrange(1_000, 10**6),
                 "n": int(scenario["n"] * rng.uniform(0.7, 1.3)),
+                "rounds": 2,
                 "budget_per_user": round(
                     cast("dict[str, float]", scenario)["budget_per_user"] * factor, 3
                 ),
@@ -409,7 +408,7 @@ def _loop_budgets(system: System, rng: random.Random, public: list[Scenario]) ->
     ]
 
 
-LOOP_ASSIGNMENT_SYSTEMS = ("tax",)
+LOOP_ASSIGNMENT_SYSTEMS = ("tax", "toaster")
 FEEDBACK_LOOPS_FAMILIES: tuple[HiddenFamily, ...] = tuple(
     family
     for system in LOOP_ASSIGNMENT_SYSTEMS
