@@ -248,7 +248,7 @@ def loop_run(
     if recorded is not None:
         result, asked, answers = recorded
         if not asked or gate.many([(figures,) for figures in asked]) == answers:
-            return result  # type: ignore[no-any-return]
+            return result
     asked, answers = [], []
 
     def deploy(figures: dict[str, Any]) -> bool:
@@ -296,7 +296,7 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
     def damaged(system: Any) -> list[Scenario]:
         return [p.scenario("damaged")]
 
-    def keeps_quality(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+    def keeps_quality(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
         if result is None:
             return _NOT_RUN
@@ -326,7 +326,7 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
         )
         return ScenarioOutcome(False, message, hint=hint, margins=(margin,))
 
-    def recovers(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+    def recovers(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
         if result is None:
             return _NOT_RUN
@@ -355,7 +355,7 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
         )
         return ScenarioOutcome(False, message, hint=hint, margins=(margin,))
 
-    def within_budget(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+    def within_budget(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
         if result is None:
             return _NOT_RUN
@@ -373,7 +373,7 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
             margins=(margin,),
         )
 
-    def holds_out(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+    def holds_out(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
         if result is None:
             return _NOT_RUN
@@ -397,7 +397,7 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
             margins=(margin,),
         )
 
-    def keeps_value(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+    def keeps_value(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
         if result is None:
             return _NOT_RUN
@@ -419,7 +419,7 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[C
             margins=(margin,),
         )
 
-    def fair(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
+    def fair(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
         if result is None:
             return _NOT_RUN
