@@ -33,7 +33,9 @@ _HIDDEN = (
         3,
         "quality kept over more rounds, other sizes and budgets, unseen seeds",
     ),
-    CheckDeclaration("hidden-recovery-seeds", 2, "recovery from other damaged models"),
+    CheckDeclaration(
+        "hidden-recovery-seeds", 2, "recovery from a damaged model in other worlds, longer"
+    ),
     CheckDeclaration("hidden-budgets", 2, "other label budgets and round sizes"),
 )
 

@@ -383,8 +383,20 @@ def _loop_rounds(system: System, rng: random.Random, public: list[Scenario]) -> 
 
 
 def _loop_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
-    """The public loop on a secret seed (the world the damaged model must recover in)."""
-    return [{**scenario, "seed": rng.randrange(1_000, 10**6)} for scenario in public]
+    """The public loop on a secret seed (the world the damaged model must recover in), two
+    rounds longer: on a few seeds the hold-out favours the damaged model for several rounds,
+    and a sound gate then needs more labels before it may replace it."""
+    return [
+        cast(
+            "Scenario",
+            {
+                **scenario,
+                "seed": rng.randrange(1_000, 10**6),
+                "rounds": int(cast("dict[str, int]", scenario)["rounds"]) + 2,
+            },
+        )
+        for scenario in public
+    ]
 
 
 def _loop_budgets(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
