@@ -15,13 +15,18 @@ from mlip.checks import BoundedCache, get_check, run_check
 from mlip.checks._loops import to_design
 from mlip.systems.loops import LoopDesign, designs, run_loop
 
-SMALL = {"rounds": 3, "seed": 2, "n": 2_000}
+SMALL: dict[str, Any] = {"rounds": 3, "seed": 2, "n": 2_000}
 REPORTS = LoopDesign("r", "reports", exploration_share=0.1, holdout_share=0.8)
 
 
 def test_a_gate_that_never_deploys_keeps_the_round_zero_model_and_sees_the_hold_out() -> None:
     seen: list[dict[str, Any]] = []
-    result = run_loop("tax", design=REPORTS, deploy=lambda f: seen.append(f) or False, **SMALL)
+
+    def never(figures: dict[str, Any]) -> bool:
+        seen.append(figures)
+        return False
+
+    result = run_loop("tax", design=REPORTS, deploy=never, **SMALL)
     assert len(set(result.series("quality"))) == 1  # the shipped model, every season
     assert not any(result.series("retrained"))
     assert [f["round"] for f in seen] == [1, 2]
