@@ -2,7 +2,7 @@
 
 An assignment applies a *topic* (guards, monitoring, requirements) to one running system; its id
 is ``TOPIC-SYSTEM``. Assignments register under the ``mlip.assignments`` entry-point group, the
-kit's nine exactly like a course's own (:mod:`mlip.assignments._registry`). Release copies
+kit's own exactly like a course's own (:mod:`mlip.assignments._registry`). Release copies
 (nbgrader ``generate_assignment`` output, no solutions) ship as package data of the registering
 package (the kit's under ``mlip/assignments/release/<id>/``). Importing this module is cheap:
 entry points load on first use.

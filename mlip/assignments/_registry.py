@@ -1,6 +1,6 @@
 """The assignment registry: every assignment comes from the ``mlip.assignments`` entry points.
 
-The kit's nine assignments register exactly like a course's own package would (see
+The kit's assignments register exactly like a course's own package would (see
 ``pyproject.toml``): an entry point names an :class:`~mlip.assignments.Assignment` or a tuple of
 them. Loading is lazy and cached, so ``import mlip.assignments`` stays cheap. A broken entry
 point (import error, wrong type, duplicate id) is set aside with a one-line reason naming its

@@ -9,6 +9,22 @@ from __future__ import annotations
 
 #: Per assignment, per public check.
 MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
+    "feedback-loops-tax": {
+        "fairness-gap-bounded": 0.1,
+        "keeps-model-quality": 0.3,
+        "keeps-value": 0.1,
+        "labels-within-budget": 0.1,
+        "measures-on-a-holdout": 0.1,
+        "recovers-from-a-damaged-model": 0.6,
+    },
+    "feedback-loops-toaster": {
+        "fairness-gap-bounded": 0.1,
+        "keeps-model-quality": 1.3,
+        "keeps-value": 0.1,
+        "labels-within-budget": 0.1,
+        "measures-on-a-holdout": 0.1,
+        "recovers-from-a-damaged-model": 2.2,
+    },
     "guards-tax": {
         "keeps-revenue": 0.1,
         "no-harmful-advice-under-chaos": 0.2,
@@ -84,6 +100,8 @@ MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
 
 #: Per assignment, the slowest code cell of the reference solution.
 MEASURED_CELL_CPU_SECONDS: dict[str, float] = {
+    "feedback-loops-tax": 1.6,
+    "feedback-loops-toaster": 4.2,
     "guards-tax": 0.2,
     "guards-toaster": 0.5,
     "guards-transcription": 2.9,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,6 +33,7 @@ __all__ = [
     "LoopDesign",
     "LoopResult",
     "RoundFigures",
+    "candidate_figures",
     "design_for",
     "designs",
     "run_loop",
@@ -132,6 +133,8 @@ class LoopResult:
     fairness_metric: str | None
     rounds: tuple[RoundFigures, ...]
     seconds: float = 0.0
+    #: The model the last round used (not part of the figures: kit code starts loops from it).
+    final_model: Any = field(default=None, repr=False, compare=False)
 
     def series(self, figure: str) -> list[Any]:
         """One figure over the rounds, e.g. ``result.series("quality")``."""
@@ -207,11 +210,19 @@ def run_loop(
     design: str | LoopDesign = "naive",
     n: int | None = None,
     progress: ProgressCallback | None = None,
+    deploy: Callable[[dict[str, Any]], bool] | None = None,
+    model: Any = None,
 ) -> LoopResult:
     """Run ``rounds`` rounds of ``system`` under ``design``; same seed, same figures.
 
-    Round 0 uses the shipped model; after each round the model is retrained (when the design's
-    schedule says so) on the labels collected so far, and the next round uses it.
+    Round 0 uses the shipped model (or ``model``, e.g. one an earlier loop damaged); after each
+    round the model is retrained (when the design's schedule says so) on the labels collected
+    so far, and the next round uses it.
+
+    ``deploy`` is a deployment gate: after each retrain it gets :func:`candidate_figures` (the
+    candidate's and the current model's quality on every hold-out label collected so far, which
+    no model trained on) and answers whether the candidate replaces the current model. Without
+    it every retrained model is deployed.
 
     >>> result = run_loop("tax", rounds=2, n=2_000, design="reference")
     >>> [r.round for r in result.rounds]
@@ -228,9 +239,12 @@ def run_loop(
         raise InputError(f"a loop round needs at least 100 users, got {size}")
     started = time.perf_counter()
     world = module.LoopWorld(seed=seed, n=size)
-    model = world.initial_model()
+    if model is None:
+        model = world.initial_model()
     pool_x: list[Any] = []  # one block per round
     pool_y: list[Any] = []
+    holdout_x: list[Any] = []  # every hold-out label so far: the gate's honest measure
+    holdout_y: list[Any] = []
     # Systems whose team keeps the data the shipped model learned from retrain on it too.
     keeps = chosen.keep_history and hasattr(world, "history")
     base_x, base_y = world.history() if keeps else (None, None)
@@ -257,6 +271,9 @@ def run_loop(
         )
         pool_x.append(outcome.features[train_rows])
         pool_y.append(labels[train_rows])
+        if deploy is not None:
+            holdout_x.append(outcome.features[holdout])
+            holdout_y.append(labels[holdout])
         if chosen.memory_rounds:
             del pool_x[: -chosen.memory_rounds], pool_y[: -chosen.memory_rounds]
         training_labels = sum(len(block) for block in pool_y)
@@ -275,7 +292,8 @@ def run_loop(
                 if outcome.fairness_gap is None
                 else round(float(outcome.fairness_gap), 4),
                 value=round(float(outcome.value), 4),
-                extra={k: round(float(v), 4) for k, v in outcome.extra.items()},
+                extra={k: round(float(v), 4) for k, v in outcome.extra.items()}
+                | ({"holdout_labels": float(holdout.sum())} if deploy is not None else {}),
             )
         )
         retrained = False
@@ -284,6 +302,19 @@ def run_loop(
             blocks_x = pool_x if base_x is None else [base_x, *pool_x]
             blocks_y = pool_y if base_y is None else [base_y, *pool_y]
             new_model = world.fit(np.vstack(blocks_x), np.concatenate(blocks_y), round_index=index)
+            if new_model is not None and deploy is not None:
+                figures_seen = candidate_figures(
+                    world,
+                    module,
+                    candidate=new_model,
+                    current=model,
+                    holdout=(np.vstack(holdout_x), np.concatenate(holdout_y)),
+                    labelled=(outcome.features[labelled], labels[labelled]),
+                    round_index=index + 1,
+                    training_labels=training_labels,
+                )
+                if not deploy(figures_seen):
+                    new_model = None
             if new_model is not None:
                 model, retrained = new_model, True
         if progress is not None:
@@ -298,7 +329,46 @@ def run_loop(
         fairness_metric=module.FAIRNESS_METRIC,
         rounds=tuple(figures),
         seconds=time.perf_counter() - started,
+        final_model=model,
     )
+
+
+def candidate_figures(
+    world: Any,
+    module: Any,
+    *,
+    candidate: Any,
+    current: Any,
+    holdout: tuple[Any, Any],
+    labelled: tuple[Any, Any],
+    round_index: int,
+    training_labels: int,
+) -> dict[str, Any]:
+    """What a deployment gate sees about one retrained candidate: plain data only.
+
+    ``*_holdout_quality`` is measured on every hold-out label collected so far (None without
+    any); ``*_labelled_quality`` on the last round's labelled rows, the view the loop's own
+    labels give (biased wherever the model chose who is labelled).
+    """
+
+    def measured(model: Any, rows: tuple[Any, Any]) -> float | None:
+        features, labels = rows
+        return round(float(world.quality(model, features, labels)), 4) if len(labels) else None
+
+    classifies = module.QUALITY_METRIC == "auc"  # hold-out positives bound how exact AUC is
+    return {
+        "round": round_index,
+        "metric": module.QUALITY_METRIC,
+        "higher_is_better": module.HIGHER_QUALITY_IS_BETTER,
+        "holdout_size": len(holdout[1]),
+        "holdout_positives": int((holdout[1] > 0).sum()) if classifies else None,
+        "candidate_holdout_quality": measured(candidate, holdout),
+        "current_holdout_quality": measured(current, holdout),
+        "labelled_size": len(labelled[1]),
+        "candidate_labelled_quality": measured(candidate, labelled),
+        "current_labelled_quality": measured(current, labelled),
+        "training_labels": training_labels,
+    }
 
 
 def with_knobs(design: LoopDesign, **knobs: Any) -> LoopDesign:

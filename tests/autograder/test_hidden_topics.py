@@ -1,4 +1,5 @@
-"""Hidden checks of the monitoring, requirements and interaction topics, graded by the judge.
+"""Hidden checks of the monitoring, requirements, interaction and feedback-loops topics, graded
+by the judge.
 
 The solution notebook of one system per topic (tax: its simulator is the fastest) earns every
 hidden point, the release notebook earns none. Public check cells are left out of those
@@ -22,6 +23,11 @@ TOPIC_CASES = [
     ("monitoring-tax", "monitoring.ipynb", {"hidden-drift-seeds"}),
     ("requirements-tax", "requirements.ipynb", {"hidden-assumption-breaks", "hidden-hazard-paths"}),
     ("interaction-tax", "interaction.ipynb", {"hidden-secret-seeds", "hidden-user-populations"}),
+    (
+        "feedback-loops-tax",
+        "feedback-loops.ipynb",
+        {"hidden-more-rounds", "hidden-recovery-seeds", "hidden-budgets"},
+    ),
 ]
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
 #: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge. The toaster's
@@ -34,6 +40,8 @@ SOLUTION_CASES = [
         {"hidden-secret-seeds", "hidden-user-populations"},
     ),
 ]
+#: The feedback-loops notebook's exploration cells run whole loops (seconds, not milliseconds).
+CELL_LIMITS: dict[str, dict[str, float]] = {"feedback-loops-tax": {"cell_seconds": 60}}
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +86,7 @@ def _judge(notebook: dict[str, Any], assignment_id: str, name: str) -> Any:
     from mlip_autograder._sandbox import detect_isolation
     from mlip_autograder.judge import judge_notebook
 
-    limits = Limits(**tomllib.loads(TEST_TOML)["sandbox"])
+    limits = Limits(**{**tomllib.loads(TEST_TOML)["sandbox"], **CELL_LIMITS.get(assignment_id, {})})
     return judge_notebook(
         _without_public_checks(notebook),
         assignment_id=assignment_id,

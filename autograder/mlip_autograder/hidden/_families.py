@@ -358,7 +358,6 @@ def _kit_sources(assignment: str) -> Callable[[], Path]:
 
 
 def _kit_grading() -> tuple[AssignmentGrading, ...]:
-
     ids = list(dict.fromkeys(family.assignment for family in KIT_FAMILIES))
     return tuple(
         AssignmentGrading(
@@ -368,10 +367,6 @@ def _kit_grading() -> tuple[AssignmentGrading, ...]:
         )
         for assignment in ids
     )
-
-
-#: The instructor side of the kit's nine assignments (entry point ``kit`` of the group).
-KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()
 
 
 # -- interaction topic (issue 16): budgets on secret seeds and shifted user populations --------
@@ -456,5 +451,91 @@ INTERACTION_FAMILIES: tuple[HiddenFamily, ...] = (
         _shifted_users(("tire_faster", "inattentive"), with_faults=True),
     ),
 )
-KIT_FAMILIES = (*KIT_FAMILIES, *INTERACTION_FAMILIES)
-KIT_GRADING = _kit_grading()
+
+
+# -- feedback-loops topic (issue 16): the loop on secret seeds, longer, with other budgets -----
+# The feedback-loops topic (appended: one family per verdict, drawn around the public run).
+
+
+def _loop_rounds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+    """The public loop on a secret seed, a round longer, another round size and budget."""
+    return [
+        cast(
+            "Scenario",
+            {
+                **scenario,
+                "seed": rng.randrange(1_000, 10**6),
+                "rounds": int(cast("dict[str, int]", scenario)["rounds"]) + 1,
+                "n": int(scenario["n"] * rng.uniform(0.85, 1.15)),
+                "budget_per_user": round(
+                    cast("dict[str, float]", scenario)["budget_per_user"] * rng.uniform(0.8, 1.3),
+                    3,
+                ),
+            },
+        )
+        for scenario in public
+    ]
+
+
+def _loop_seeds(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+    """The public loop on a secret seed (the world the damaged model must recover in), two
+    rounds longer: on a few seeds the hold-out favours the damaged model for several rounds,
+    and a sound gate then needs more labels before it may replace it."""
+    return [
+        cast(
+            "Scenario",
+            {
+                **scenario,
+                "seed": rng.randrange(1_000, 10**6),
+                "rounds": int(cast("dict[str, int]", scenario)["rounds"]) + 2,
+            },
+        )
+        for scenario in public
+    ]
+
+
+def _loop_budgets(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+    """Two seasons with a budget half as large and two with a larger one, other sizes and seeds
+    (the budget verdict needs no long loop)."""
+    return [
+        cast(
+            "Scenario",
+            {
+                **scenario,
+                "seed": rng.randrange(1_000, 10**6),
+                "n": int(scenario["n"] * rng.uniform(0.7, 1.3)),
+                "rounds": 2,
+                "budget_per_user": round(
+                    cast("dict[str, float]", scenario)["budget_per_user"] * factor, 3
+                ),
+            },
+        )
+        for scenario in public
+        for factor in (0.5, rng.uniform(1.3, 1.8))
+    ]
+
+
+LOOP_ASSIGNMENT_SYSTEMS = ("tax", "toaster")
+FEEDBACK_LOOPS_FAMILIES: tuple[HiddenFamily, ...] = tuple(
+    family
+    for system in LOOP_ASSIGNMENT_SYSTEMS
+    for family in (
+        HiddenFamily(
+            f"feedback-loops-{system}", "hidden-more-rounds", "keeps-model-quality", _loop_rounds
+        ),
+        HiddenFamily(
+            f"feedback-loops-{system}",
+            "hidden-recovery-seeds",
+            "recovers-from-a-damaged-model",
+            _loop_seeds,
+        ),
+        HiddenFamily(
+            f"feedback-loops-{system}", "hidden-budgets", "labels-within-budget", _loop_budgets
+        ),
+    )
+)
+
+KIT_FAMILIES = (*KIT_FAMILIES, *INTERACTION_FAMILIES, *FEEDBACK_LOOPS_FAMILIES)
+
+#: The instructor side of the kit's assignments (entry point ``kit`` of the group).
+KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()

@@ -2,7 +2,7 @@
 
 An entry point names an :class:`~mlip_autograder.hidden.AssignmentGrading` or a tuple of them:
 the hidden check families and the nbgrader source folder of assignments that some package
-registered under ``mlip.assignments``. The kit's nine register here exactly like a course's own.
+registered under ``mlip.assignments``. The kit's own register here exactly like a course's own.
 Loaded once, lazily; a broken entry point is set aside with a one-line reason naming its
 package, and grading any other assignment is unaffected.
 """
