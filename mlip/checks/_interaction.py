@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlip.checks._engine import CheckContext, Margin, Scenario
+from mlip.checks._engine import CheckContext, Margin, Scenario, ScenarioOutcome
 from mlip.checks._families import healthy_model
 
 if TYPE_CHECKING:
     from mlip.systems import RunResult
 
-__all__ = ["UserPopulation", "budget", "run_interaction", "to_action"]
+__all__ = ["UserPopulation", "budget", "full_size_runs", "held_to", "run_interaction", "to_action"]
 
 
 class UserPopulation:
@@ -83,3 +83,24 @@ def to_action(actions: tuple[str, ...]) -> Callable[[Any], str]:
         raise ValueError(f"expected one of {', '.join(map(repr, actions))}, got {value!r}")
 
     return coerce
+
+
+def held_to(
+    message: str, margins: tuple[Margin, ...], *failures: tuple[bool, str, str]
+) -> ScenarioOutcome:
+    """A run held to budgets: the first of ``failures`` (failed, what the budget is, hint) that
+    holds fails the scenario; margins are shown either way."""
+    for failed, limit, hint in failures:
+        if failed:
+            return ScenarioOutcome(False, f"{message}; {limit}", hint=hint, margins=margins)
+    return ScenarioOutcome(True, message, margins=margins)
+
+
+def full_size_runs(n: int, seed: int, *scenarios: Scenario) -> list[Scenario]:
+    """Each scenario at the public size, on the public seed unless it names its own."""
+    runs: list[Scenario] = []
+    for scenario in scenarios:
+        run: Scenario = {"n": n, "seed": seed}
+        run.update(scenario)
+        runs.append(run)
+    return runs

@@ -23,7 +23,7 @@ from mlip.checks._engine import (
     ScenarioOutcome,
 )
 from mlip.checks._families import metric
-from mlip.checks._interaction import budget, run_interaction, to_action
+from mlip.checks._interaction import budget, full_size_runs, held_to, run_interaction, to_action
 
 __all__ = [
     "CHECKS",
@@ -90,21 +90,20 @@ def _harm(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         f"{wrong:.1f} mistyped entries filed uncorrected and {harmful:.1f} correct entries "
         f"changed per 1000 users"
     )
-    if harmful > HARMFUL_CHANGES_PER_1000:
-        return ScenarioOutcome(
-            False,
-            f"{message}; at most {HARMFUL_CHANGES_PER_1000:g} changed",
-            hint=HARMFUL_HINT,
-            margins=margins,
-        )
-    if wrong > WRONG_ENTRIES_PER_1000:
-        return ScenarioOutcome(
-            False,
-            f"{message}; at most {WRONG_ENTRIES_PER_1000:g} uncorrected",
-            hint=WRONG_HINT,
-            margins=margins,
-        )
-    return ScenarioOutcome(True, message, margins=margins)
+    return held_to(
+        message,
+        margins,
+        (
+            harmful > HARMFUL_CHANGES_PER_1000,
+            f"at most {HARMFUL_CHANGES_PER_1000:g} changed",
+            HARMFUL_HINT,
+        ),
+        (
+            wrong > WRONG_ENTRIES_PER_1000,
+            f"at most {WRONG_ENTRIES_PER_1000:g} uncorrected",
+            WRONG_HINT,
+        ),
+    )
 
 
 def _effort(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
@@ -116,14 +115,9 @@ def _effort(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         budget("seconds users spent on checks, per user", seconds, EFFORT_SECONDS_PER_USER, " s"),
     )
     message = f"{prompts:.3f} check prompts and {seconds:.2f} s of checking per user"
-    if prompts > PROMPTS_PER_USER or seconds > EFFORT_SECONDS_PER_USER:
-        return ScenarioOutcome(
-            False,
-            f"{message}; budgets: {PROMPTS_PER_USER:g} prompts, {EFFORT_SECONDS_PER_USER:g} s",
-            hint=EFFORT_HINT,
-            margins=margins,
-        )
-    return ScenarioOutcome(True, message, margins=margins)
+    over = prompts > PROMPTS_PER_USER or seconds > EFFORT_SECONDS_PER_USER
+    limit = f"budgets: {PROMPTS_PER_USER:g} prompts, {EFFORT_SECONDS_PER_USER:g} s"
+    return held_to(message, margins, (over, limit, EFFORT_HINT))
 
 
 def _value(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
@@ -138,24 +132,13 @@ def _value(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         ),
     )
     message = f"revenue {revenue:,.0f} (without the entry checker {without:,.0f})"
-    if revenue + 1e-9 < REVENUE_SHARE * without:
-        return ScenarioOutcome(
-            False,
-            f"{message}; it must stay >= {REVENUE_SHARE:.0%}",
-            hint=VALUE_HINT,
-            margins=margins,
-        )
-    return ScenarioOutcome(True, message, margins=margins)
+    under = revenue + 1e-9 < REVENUE_SHARE * without
+    return held_to(message, margins, (under, f"it must stay >= {REVENUE_SHARE:.0%}", VALUE_HINT))
 
 
 def _runs(*extra: Scenario) -> list[Scenario]:
     """The public season, then one per ``extra`` (its seed, fault, conditions), all full size."""
-    runs: list[Scenario] = [{"n": USERS, "seed": PUBLIC_SEED}]
-    for scenario in extra:
-        run: Scenario = {"n": USERS, "seed": PUBLIC_SEED}
-        run.update(scenario)
-        runs.append(run)
-    return runs
+    return full_size_runs(USERS, PUBLIC_SEED, {}, *extra)
 
 
 CHECKS: tuple[Check, ...] = (

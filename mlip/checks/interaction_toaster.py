@@ -23,7 +23,7 @@ from mlip.checks._engine import (
     ScenarioOutcome,
 )
 from mlip.checks._families import metric
-from mlip.checks._interaction import budget, run_interaction, to_action
+from mlip.checks._interaction import budget, full_size_runs, held_to, run_interaction, to_action
 
 __all__ = [
     "BURNT_SHARE",
@@ -80,14 +80,9 @@ def _harm(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         budget("burnt slices", round(100 * burnt, 1), 100 * BURNT_SHARE, "%"),
     )
     message = f"{fires:.0f} fires per 1000 slices, {burnt:.1%} burnt"
-    if fires > FIRES_PER_1000 or burnt > BURNT_SHARE:
-        return ScenarioOutcome(
-            False,
-            f"{message}; budgets: {FIRES_PER_1000:g} fires, {BURNT_SHARE:.0%} burnt",
-            hint=HARM_HINT,
-            margins=margins,
-        )
-    return ScenarioOutcome(True, message, margins=margins)
+    over = fires > FIRES_PER_1000 or burnt > BURNT_SHARE
+    limit = f"budgets: {FIRES_PER_1000:g} fires, {BURNT_SHARE:.0%} burnt"
+    return held_to(message, margins, (over, limit, HARM_HINT))
 
 
 def _effort(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
@@ -99,15 +94,9 @@ def _effort(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         budget("seconds users spent, per slice", seconds, EFFORT_SECONDS_PER_SESSION, " s"),
     )
     message = f"{prompts:.3f} questions and {seconds:.2f} s of the user's time per slice"
-    if prompts > PROMPTS_PER_SESSION or seconds > EFFORT_SECONDS_PER_SESSION:
-        return ScenarioOutcome(
-            False,
-            f"{message}; budgets: {PROMPTS_PER_SESSION:g} questions, "
-            f"{EFFORT_SECONDS_PER_SESSION:g} s",
-            hint=EFFORT_HINT,
-            margins=margins,
-        )
-    return ScenarioOutcome(True, message, margins=margins)
+    over = prompts > PROMPTS_PER_SESSION or seconds > EFFORT_SECONDS_PER_SESSION
+    limit = f"budgets: {PROMPTS_PER_SESSION:g} questions, {EFFORT_SECONDS_PER_SESSION:g} s"
+    return held_to(message, margins, (over, limit, EFFORT_HINT))
 
 
 def _value(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
@@ -124,24 +113,15 @@ def _value(context: CheckContext, scenario: Scenario) -> ScenarioOutcome:
         ),
     )
     message = f"good toast {good:.1%} (stopping by itself {without:.1%})"
-    if good + 1e-9 < GOOD_TOAST_SHARE * without:
-        return ScenarioOutcome(
-            False,
-            f"{message}; it must stay >= {GOOD_TOAST_SHARE:.0%} of that",
-            hint=VALUE_HINT,
-            margins=margins,
-        )
-    return ScenarioOutcome(True, message, margins=margins)
+    under = good + 1e-9 < GOOD_TOAST_SHARE * without
+    return held_to(
+        message, margins, (under, f"it must stay >= {GOOD_TOAST_SHARE:.0%} of that", VALUE_HINT)
+    )
 
 
 def _runs(*scenarios: Scenario) -> list[Scenario]:
     """Full-size runs: each scenario with the public size and seed unless it names a seed."""
-    runs: list[Scenario] = []
-    for scenario in scenarios:
-        run: Scenario = {"n": SESSIONS, "seed": PUBLIC_SEED}
-        run.update(scenario)
-        runs.append(run)
-    return runs
+    return full_size_runs(SESSIONS, PUBLIC_SEED, *scenarios)
 
 
 CHECKS: tuple[Check, ...] = (
