@@ -286,7 +286,18 @@ def _shown(value: float) -> str:
     return f"{value:.4g}"
 
 
-def make_checks(profile: LoopProfile, *, points: Mapping[str, float]) -> tuple[Check, ...]:
+#: Points of each public check, the same on every system (the topic weighs the same ideas).
+POINTS: Mapping[str, float] = {
+    "keeps-model-quality": 4,
+    "recovers-from-a-damaged-model": 3,
+    "labels-within-budget": 2,
+    "measures-on-a-holdout": 2,
+    "keeps-value": 2,
+    "fairness-gap-bounded": 2,
+}
+
+
+def make_checks(profile: LoopProfile, *, points: Mapping[str, float] = POINTS) -> tuple[Check, ...]:
     """The topic's public checks for one system, with the points stated in ``points``."""
     p = profile
 

@@ -32,14 +32,4 @@ PROFILE = LoopProfile(
     damage=1.2,
 )
 
-CHECKS: tuple[Check, ...] = make_checks(
-    PROFILE,
-    points={
-        "keeps-model-quality": 4,
-        "recovers-from-a-damaged-model": 3,
-        "labels-within-budget": 2,
-        "measures-on-a-holdout": 2,
-        "keeps-value": 2,
-        "fairness-gap-bounded": 2,
-    },
-)
+CHECKS: tuple[Check, ...] = make_checks(PROFILE)
