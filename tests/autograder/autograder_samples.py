@@ -115,6 +115,7 @@ def make_course(root: Path, samples: list[str], toml: str = TEST_TOML) -> Any:
 
     init_course(directory=root, sources=SOURCES)
     course = Course(root.resolve())
+    course.secret_path.write_text(GOLDEN_SECRET + "\n", encoding="utf-8")
     (course.root / "mlip_course.toml").write_text(toml, encoding="utf-8")
     release_assignment(course=course, assignment_id=ASSIGNMENT)
     release = json.loads((course.root / "release" / ASSIGNMENT / "guards.ipynb").read_text())
