@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+#: One pytest-xdist worker for the whole module: draws are cached per process (functools.cache).
+pytestmark = pytest.mark.xdist_group("test_drift_evidence")
+
 if TYPE_CHECKING:
     from mlip.monitoring import DriftStream
 

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from mlip_docs.chapters import Chapter, LabRun, find_chapters, lab_markdown, run_lab
 
+#: One pytest-xdist worker for the whole module: each lab runs once per process (_RUNS).
+pytestmark = pytest.mark.xdist_group("test_docs_chapters")
+
 REPO = Path(__file__).resolve().parents[2]
 CHAPTERS = find_chapters(REPO)
 REQUIRED = {2, 5, 6, 7, 13, 16, 19, 27}

@@ -16,6 +16,9 @@ import pytest
 from mlip.errors import UsageError
 from mlip.systems import RunResult, get_system
 
+#: One pytest-xdist worker for the whole module: runs are cached per process (functools.cache).
+pytestmark = pytest.mark.xdist_group("test_interaction")
+
 TAX_USERS = 600
 
 

@@ -23,6 +23,13 @@ def _id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
 
+def _cases(paths: list[Path]) -> list[Any]:
+    """Each case on one pytest-xdist worker: its scores are computed once there and shared."""
+    return [
+        pytest.param(path, marks=pytest.mark.xdist_group(_id(path)), id=_id(path)) for path in paths
+    ]
+
+
 @functools.cache
 def _namespace(path: Path) -> dict[str, Any]:
     return functions(path.parent.name, load_case(path)["cells"])
@@ -62,7 +69,7 @@ def test_every_assignment_with_cases_has_four_wrong_and_two_right() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in CASES if load_case(p)["expect"] == "loses"], ids=_id)
+@pytest.mark.parametrize("path", _cases([p for p in CASES if load_case(p)["expect"] == "loses"]))
 def test_wrong_solution_loses_points_where_it_should(path: Path) -> None:
     case = load_case(path)
     assert case["caught_by"], "a wrong solution names the checks that must catch it"
@@ -77,7 +84,7 @@ def test_wrong_solution_loses_points_where_it_should(path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in CASES if load_case(p)["expect"] == "full"], ids=_id)
+@pytest.mark.parametrize("path", _cases([p for p in CASES if load_case(p)["expect"] == "full"]))
 def test_right_but_different_solution_keeps_every_point(path: Path) -> None:
     for name, result in _public(path).items():
         assert result.passed, (name, result.message)
@@ -99,7 +106,7 @@ def _points(path: Path) -> dict[str, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", CASES, ids=_id)
+@pytest.mark.parametrize("path", _cases(CASES))
 def test_points_per_check_are_pinned(path: Path) -> None:
     import json
     import os
@@ -113,7 +120,7 @@ def test_points_per_check_are_pinned(path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "path", [p for p in CASES if load_case(p).get("at_most_share") is not None], ids=_id
+    "path", _cases([p for p in CASES if load_case(p).get("at_most_share") is not None])
 )
 def test_monitor_that_ignores_the_data_earns_at_most_half(path: Path) -> None:
     """A monitor that reads no data (silent, a timer, alerts at fixed positions) cannot pass
