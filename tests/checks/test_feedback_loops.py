@@ -133,3 +133,36 @@ def test_a_recorded_loop_is_reused_only_when_the_gate_answers_the_same() -> None
             assert replayed == after_first  # asked once more per retrain, the run reused
         else:
             assert replayed > after_first  # a different answer: the loop ran again
+
+
+def test_a_loop_population_shifts_who_speaks_and_the_usual_one_is_the_public_run() -> None:
+    from mlip.errors import InputError
+    from mlip.systems.loops import populations
+
+    assert populations("tax") == ("usual",)
+    assert populations("transcription")[0] == "usual"
+    small: dict[str, Any] = {"rounds": 1, "seed": 3, "n": 200, "design": "naive"}
+    public = run_loop("transcription", **small)
+    again = run_loop("transcription", population="usual", **small)
+    assert again.rounds == public.rounds
+    shifted = run_loop("transcription", population="more_unfamiliar", **small)
+    # the same model on more words in voices it finds hard: more errors, same per-group rates
+    assert shifted.rounds[0].quality > public.rounds[0].quality
+    assert shifted.rounds[0].extra["wer_unfamiliar"] == public.rounds[0].extra["wer_unfamiliar"]
+    with pytest.raises(InputError, match="no loop population"):
+        run_loop("tax", population="more_unfamiliar", **small)
+
+
+def test_the_shifted_voices_family_runs_the_public_loop_on_secret_seeds_with_other_voices() -> None:
+    from mlip_autograder.hidden import hidden_check
+
+    from mlip.systems import get_system
+
+    system = get_system("transcription")
+    public = get_check("feedback-loops-transcription", "keeps-a-better-model").scenarios(system)
+    drawn = hidden_check(
+        "feedback-loops-transcription", "hidden-shifted-voices", secret="one"
+    ).scenarios(system)
+    assert [s["population"] for s in drawn] == ["more_unfamiliar"] * len(public)
+    assert all(s["start"] == "improved" and s["seed"] != public[0]["seed"] for s in drawn)
+    assert all("population" not in s for s in public)  # public runs: the usual customers
