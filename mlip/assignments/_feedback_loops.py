@@ -37,6 +37,11 @@ _HIDDEN = (
         "hidden-recovery-seeds", 2, "recovery from a damaged model in other worlds, longer"
     ),
     CheckDeclaration("hidden-budgets", 2, "other label budgets and round sizes"),
+    CheckDeclaration(
+        "hidden-shifted-population",
+        2,
+        "quality kept with a shifted population of users, unseen seeds",
+    ),
 )
 
 

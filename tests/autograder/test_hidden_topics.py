@@ -26,7 +26,12 @@ TOPIC_CASES = [
     (
         "feedback-loops-tax",
         "feedback-loops.ipynb",
-        {"hidden-more-rounds", "hidden-recovery-seeds", "hidden-budgets"},
+        {
+            "hidden-more-rounds",
+            "hidden-recovery-seeds",
+            "hidden-budgets",
+            "hidden-shifted-population",
+        },
     ),
 ]
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the

@@ -552,6 +552,19 @@ def _shifted_population(
     return draw
 
 
+#: The tax and toaster loops with their users shifted (the families above run the usual ones).
+SHIFTED_POPULATIONS = {"tax": "older_filers", "toaster": "more_old_elements"}
+FEEDBACK_LOOPS_SHIFTED_FAMILIES: tuple[HiddenFamily, ...] = tuple(
+    HiddenFamily(
+        f"feedback-loops-{system}",
+        "hidden-shifted-population",
+        "keeps-model-quality",
+        _shifted_population(population),
+    )
+    for system, population in SHIFTED_POPULATIONS.items()
+)
+
+
 #: The transcription loop does not damage its model: its gate must keep a better one instead
 #: (on secret seeds, at the public length: the better model is far ahead of a week's retrains,
 #: so no longer run is needed to judge the gate), also when more customers speak in the voices
@@ -584,6 +597,7 @@ KIT_FAMILIES = (
     *KIT_FAMILIES,
     *INTERACTION_FAMILIES,
     *FEEDBACK_LOOPS_FAMILIES,
+    *FEEDBACK_LOOPS_SHIFTED_FAMILIES,
     *FEEDBACK_LOOPS_TRANSCRIPTION_FAMILIES,
 )
 
