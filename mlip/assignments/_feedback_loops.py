@@ -37,10 +37,39 @@ _HIDDEN = (
         "hidden-recovery-seeds", 2, "recovery from a damaged model in other worlds, longer"
     ),
     CheckDeclaration("hidden-budgets", 2, "other label budgets and round sizes"),
+    CheckDeclaration(
+        "hidden-shifted-population",
+        2,
+        "quality kept with a shifted population of users, unseen seeds",
+    ),
 )
 
 
-def _assignment(system: str, title: str) -> Assignment:
+#: The transcription loop does not damage its model (a correction is the truth): its hidden
+#: checks start from a better model instead of a damaged one, and shift who the customers are.
+_HIDDEN_TRANSCRIPTION = (
+    CheckDeclaration(
+        "hidden-more-rounds",
+        3,
+        "the loop still learns over more rounds, other sizes and budgets, unseen seeds",
+    ),
+    CheckDeclaration(
+        "hidden-better-model-seeds",
+        2,
+        "a better model kept in other worlds",
+    ),
+    CheckDeclaration("hidden-budgets", 2, "other label budgets and round sizes"),
+    CheckDeclaration(
+        "hidden-shifted-voices",
+        2,
+        "a better model kept when more customers speak in voices the model finds hard",
+    ),
+)
+
+
+def _assignment(
+    system: str, title: str, hidden: tuple[CheckDeclaration, ...] = _HIDDEN
+) -> Assignment:
     return Assignment(
         id=f"feedback-loops-{system}",
         title=title,
@@ -51,11 +80,16 @@ def _assignment(system: str, title: str) -> Assignment:
         tasks=_TASKS,
         checks_module=f"mlip.checks.feedback_loops_{system}",
         release=f"mlip.assignments:release/feedback-loops-{system}",
-        hidden=_HIDDEN,
+        hidden=hidden,
     )
 
 
 FEEDBACK_LOOPS_ASSIGNMENTS: tuple[Assignment, ...] = (
     _assignment("tax", "Learn from audits without letting the upsell choose the labels"),
     _assignment("toaster", "Learn from breakfasts without a one-sided feedback loop"),
+    _assignment(
+        "transcription",
+        "Learn from customers' corrections and measure the model honestly",
+        _HIDDEN_TRANSCRIPTION,
+    ),
 )

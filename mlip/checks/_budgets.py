@@ -25,6 +25,14 @@ MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
         "measures-on-a-holdout": 0.1,
         "recovers-from-a-damaged-model": 2.2,
     },
+    "feedback-loops-transcription": {
+        "fairness-gap-bounded": 0.0,
+        "improves-on-the-shipped-model": 0.0,
+        "keeps-a-better-model": 0.3,
+        "keeps-model-quality": 0.2,
+        "labels-within-budget": 0.0,
+        "measures-on-a-holdout": 0.0,
+    },
     "guards-tax": {
         "keeps-revenue": 0.1,
         "no-harmful-advice-under-chaos": 0.2,
@@ -102,6 +110,7 @@ MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
 MEASURED_CELL_CPU_SECONDS: dict[str, float] = {
     "feedback-loops-tax": 1.6,
     "feedback-loops-toaster": 4.2,
+    "feedback-loops-transcription": 2.6,
     "guards-tax": 0.2,
     "guards-toaster": 0.5,
     "guards-transcription": 2.9,

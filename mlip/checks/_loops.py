@@ -106,9 +106,14 @@ EXTENSIONS: tuple[ExtensionSpec, ...] = (
 class LoopProfile:
     """How the feedback-loops topic sees one system: the public run and the stated budgets.
 
-    Quality tolerances are in the system's metric (AUC points, seconds of MAE).
+    Quality tolerances are in the system's metric (AUC points, seconds of MAE, WER).
     ``damage_rounds`` is the length of the naive loop that damages the model a recovery scenario
     starts from (run on another seed, so the damage is not tuned to the judged world).
+    ``checks`` names the checks the system is judged by, with their points (empty: every check
+    of :data:`POINTS`): a loop that cannot damage its model has no recovery scenario, one whose
+    labels cost no value has no value floor. ``min_gain`` is how much better than the shipped
+    model the last round must be (``improves-on-the-shipped-model``); ``improved_by`` the number
+    of professional labels the better model of ``keeps-a-better-model`` learned from.
     """
 
     assignment: str
@@ -125,6 +130,13 @@ class LoopProfile:
     fairness_tolerance: float
     damage_rounds: int = 2
     damage: float = 0.0  #: how much worse than the shipped model the damaged one is at least
+    checks: tuple[tuple[str, float], ...] = ()
+    min_gain: float = 0.0
+    improved_by: int = 0
+
+    def points(self) -> dict[str, float]:
+        """Points of each check this system is judged by."""
+        return dict(self.checks) if self.checks else dict(POINTS)
 
     def scenario(self, start: str = "shipped") -> Scenario:
         """The public scenario: the shipped model (or a damaged one) for ``rounds`` rounds."""
@@ -146,6 +158,24 @@ class LoopProfile:
         from mlip.systems.loops import _loop_module
 
         metric = _loop_module(self.system).QUALITY_METRIC
+        checked = self.points()
+        lines = {
+            "keeps-model-quality": f"quality: {metric} never more than "
+            f"{self.quality_tolerance:g} worse than in round 0",
+            "improves-on-the-shipped-model": f"learning: {metric} after the last round at least "
+            f"{self.min_gain:g} better than the shipped model's",
+            "keeps-a-better-model": f"a better model: started from a model trained on "
+            f"{self.improved_by:,} professional labels, {metric} never more than "
+            f"{self.quality_tolerance:g} worse than in round 0",
+            "recovers-from-a-damaged-model": f"recovery: from a damaged model, {metric} after "
+            f"the last round within {self.recovery_tolerance:g} of the shipped model's",
+            "measures-on-a-holdout": f"hold-out: at least {self.min_holdout_per_round} hold-out "
+            "labels per round on average",
+            "keeps-value": f"value per user: at least {self.value_share:.0%} of the shipped "
+            "system's (no exploration) in every round",
+            "fairness-gap-bounded": f"fairness gap: never more than {self.fairness_tolerance:g} "
+            "above the shipped system's",
+        }
         return "\n".join(
             [
                 f"rounds: {self.rounds} of {self.users} users (hidden checks: other seeds, sizes, "
@@ -153,16 +183,7 @@ class LoopProfile:
                 f"label budget: {self.budget_per_user:g} USD per user per round "
                 f"({self.budget_per_user * self.users:g} USD in the public run); an explored "
                 f"user costs {self.price_per_explored_user:g} USD",
-                f"quality: {metric} never more than {self.quality_tolerance:g} worse than in "
-                "round 0",
-                f"recovery: from a damaged model, {metric} after the last round within "
-                f"{self.recovery_tolerance:g} of the shipped model's",
-                f"hold-out: at least {self.min_holdout_per_round} hold-out labels per round on "
-                "average",
-                f"value per user: at least {self.value_share:.0%} of the shipped system's "
-                "(no exploration) in every round",
-                f"fairness gap: never more than {self.fairness_tolerance:g} above the shipped "
-                "system's",
+                *(line for name, line in lines.items() if name in checked),
             ]
         )
 
@@ -218,14 +239,38 @@ def _damaged_model(context: CheckContext, profile: LoopProfile, scenario: Mappin
     return context.recordings.remember(("loops-damaged", profile.system, users), damage)
 
 
+#: Seed of the loop whose professional sample trains the better model (not the judged world's).
+IMPROVED_SEED = 500
+
+
+def _improved_model(context: CheckContext, profile: LoopProfile) -> Any:
+    """A model better than the loop's own retrains are likely to be: retrained on
+    ``profile.improved_by`` professional labels of a random sample of the usual users (kit code
+    only; one per system, shared by every check and scenario of a run). The team that ships
+    such a model has paid for it; a loop must not swap it for a candidate it only believes
+    better."""
+    from mlip.systems.loops import LoopDesign, run_loop
+
+    def improve() -> Any:
+        professional = LoopDesign("professional", label_source="none", exploration_share=1.0)
+        return run_loop(
+            profile.system, rounds=2, seed=IMPROVED_SEED, n=profile.improved_by, design=professional
+        ).final_model
+
+    return context.recordings.remember(("loops-improved", profile.system), improve)
+
+
 def baseline(context: CheckContext, profile: LoopProfile, scenario: Mapping[str, Any]) -> Any:
     """Round 0 of the shipped system without any exploration: the value and gap to keep."""
     from mlip.systems.loops import run_loop
 
     seed, users = int(scenario["seed"]), int(scenario["n"])
+    population = str(scenario.get("population", "usual"))
     return context.recordings.remember(
-        ("loops-baseline", profile.system, seed, users),
-        lambda: run_loop(profile.system, rounds=1, seed=seed, n=users, design="naive").rounds[0],
+        ("loops-baseline", profile.system, seed, users, population),
+        lambda: run_loop(
+            profile.system, rounds=1, seed=seed, n=users, design="naive", population=population
+        ).rounds[0],
     )
 
 
@@ -257,8 +302,13 @@ def loop_run(
         answers.append(answer)
         return answer
 
+    start = scenario.get("start")
     model = (
-        _damaged_model(context, profile, scenario) if scenario.get("start") == "damaged" else None
+        _damaged_model(context, profile, scenario)
+        if start == "damaged"
+        else _improved_model(context, profile)
+        if start == "improved"
+        else None
     )
     result = run_loop(
         profile.system,
@@ -268,6 +318,7 @@ def loop_run(
         design=design,
         deploy=deploy,
         model=model,
+        population=str(scenario.get("population", "usual")),
     )
     context.recordings[key] = (result, asked, answers)
     return result
@@ -286,7 +337,8 @@ def _shown(value: float) -> str:
     return f"{value:.4g}"
 
 
-#: Points of each public check, the same on every system (the topic weighs the same ideas).
+#: Points of each public check of the tax and toaster loops (the topic weighs the same ideas);
+#: a profile's ``checks`` chooses its own (:meth:`LoopProfile.points`).
 POINTS: Mapping[str, float] = {
     "keeps-model-quality": 4,
     "recovers-from-a-damaged-model": 3,
@@ -297,15 +349,22 @@ POINTS: Mapping[str, float] = {
 }
 
 
-def make_checks(profile: LoopProfile, *, points: Mapping[str, float] = POINTS) -> tuple[Check, ...]:
-    """The topic's public checks for one system, with the points stated in ``points``."""
+def make_checks(
+    profile: LoopProfile, *, points: Mapping[str, float] | None = None
+) -> tuple[Check, ...]:
+    """The topic's public checks for one system: those named in ``points`` (default: the
+    profile's :meth:`~LoopProfile.points`), with those points, in the topic's order."""
     p = profile
+    points = p.points() if points is None else points
 
     def static(system: Any) -> list[Scenario]:
         return [p.scenario()]
 
     def damaged(system: Any) -> list[Scenario]:
         return [p.scenario("damaged")]
+
+    def improved(system: Any) -> list[Scenario]:
+        return [p.scenario("improved")]
 
     def keeps_quality(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
@@ -336,6 +395,65 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float] = POINTS) -
             "deploy a candidate the hold-out does not show to be at least as good."
         )
         return ScenarioOutcome(False, message, hint=hint, margins=(margin,))
+
+    def improves(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
+        result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
+        shipped = baseline(context, p, scenario).quality
+        final = result.rounds[-1].quality
+        gain = -_worse_by(result, final, shipped)
+        margin = Margin(
+            f"{result.quality_metric} gained on the shipped model by the last round",
+            round(gain, 4),
+            p.min_gain,
+            higher_is_better=True,
+        )
+        message = (
+            f"whole-population {result.quality_metric} went from {_shown(shipped)} (shipped "
+            f"model) to {_shown(final)} after the last round"
+        )
+        if gain >= p.min_gain:
+            return ScenarioOutcome(True, message, margins=(margin,))
+        deployed = sum(1 for r in result.rounds if r.retrained)
+        hint = (
+            "no retrained model was ever deployed: the loop paid for labels and learned "
+            "nothing. A candidate the hold-out shows to be clearly better should ship."
+            if deployed == 0
+            else "the deployed models gained too little: they learned from too few labels. "
+            "Customers' corrections are true words; train on them, and buy professional "
+            "labels mainly to measure."
+        )
+        return ScenarioOutcome(False, message, hint=hint, margins=(margin,))
+
+    def keeps_better(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
+        result = loop_run(context, p, scenario)
+        if result is None:
+            return _NOT_RUN
+        start = result.rounds[0].quality
+        worst = max(result.rounds, key=lambda r: _worse_by(result, r.quality, start))
+        lost = _worse_by(result, worst.quality, start)
+        margin = Margin(
+            f"{result.quality_metric} lost against the better model",
+            round(lost, 4),
+            p.quality_tolerance,
+        )
+        message = (
+            f"started from a model trained on {p.improved_by:,} professional labels "
+            f"({result.quality_metric} {_shown(start)}), the loop reached "
+            f"{_shown(worst.quality)} in round {worst.round}"
+        )
+        if lost <= p.quality_tolerance:
+            return ScenarioOutcome(True, message, margins=(margin,))
+        return ScenarioOutcome(
+            False,
+            message,
+            hint="the gate replaced a better model with a worse candidate. On the loop's own "
+            "labels a candidate trained on them looks good and the current model looks only as "
+            "good as what customers happened to fix: compare the two on the hold-out, and keep "
+            "the current model unless the hold-out shows the candidate clearly better.",
+            margins=(margin,),
+        )
 
     def recovers(context: CheckContext, scenario: Mapping[str, Any]) -> ScenarioOutcome:
         result = loop_run(context, p, scenario)
@@ -455,20 +573,34 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float] = POINTS) -
             name=name,
             assignment=p.assignment,
             summary=summary,
-            max_points=points[name],
+            max_points=points.get(name, 0.0),
             hint=hint,
             extensions=EXTENSIONS,
             scenarios=scenarios,
             verdict=verdict,
         )
 
-    return (
+    every = (
         check(
             "keeps-model-quality",
             "the loop never lets whole-population quality fall behind round 0",
             "judge candidates on unbiased hold-out labels, not on the labels the model chose.",
             static,
             keeps_quality,
+        ),
+        check(
+            "improves-on-the-shipped-model",
+            "the loop learns: after the last round the model beats the shipped one",
+            "deploy candidates the hold-out shows to be better.",
+            static,
+            improves,
+        ),
+        check(
+            "keeps-a-better-model",
+            "started from a model better than its retrains, the gate keeps it",
+            "judge candidates on the hold-out, not on the loop's own labels.",
+            improved,
+            keeps_better,
         ),
         check(
             "recovers-from-a-damaged-model",
@@ -506,3 +638,4 @@ def make_checks(profile: LoopProfile, *, points: Mapping[str, float] = POINTS) -
             fair,
         ),
     )
+    return tuple(c for c in every if c.name in points)

@@ -36,6 +36,7 @@ __all__ = [
     "candidate_figures",
     "design_for",
     "designs",
+    "populations",
     "run_loop",
     "with_knobs",
 ]
@@ -202,6 +203,11 @@ def design_for(system: str, design: str | LoopDesign) -> LoopDesign:
     return design
 
 
+def populations(system: str) -> tuple[str, ...]:
+    """The user populations a system's loop can run on, ``"usual"`` (the public one) first."""
+    return ("usual", *(p for p in getattr(_loop_module(system), "POPULATIONS", ()) if p != "usual"))
+
+
 def run_loop(
     system: str,
     *,
@@ -212,6 +218,7 @@ def run_loop(
     progress: ProgressCallback | None = None,
     deploy: Callable[[dict[str, Any]], bool] | None = None,
     model: Any = None,
+    population: str = "usual",
 ) -> LoopResult:
     """Run ``rounds`` rounds of ``system`` under ``design``; same seed, same figures.
 
@@ -223,6 +230,9 @@ def run_loop(
     candidate's and the current model's quality on every hold-out label collected so far, which
     no model trained on) and answers whether the candidate replaces the current model. Without
     it every retrained model is deployed.
+
+    ``population`` names who the users are (:func:`populations`): ``"usual"`` is the system's
+    public world; others shift it (e.g. more customers in voices the model finds hard).
 
     >>> result = run_loop("tax", rounds=2, n=2_000, design="reference")
     >>> [r.round for r in result.rounds]
@@ -237,8 +247,15 @@ def run_loop(
     size = module.DEFAULT_N if n is None else n
     if size < 100:
         raise InputError(f"a loop round needs at least 100 users, got {size}")
+    known = populations(system)
+    if population not in known:
+        raise InputError(
+            f"{system} has no loop population {population!r} (known: {', '.join(known)})"
+        )
     started = time.perf_counter()
-    world = module.LoopWorld(seed=seed, n=size)
+    # Worlds that shift only get the argument when asked to: the usual world is the public one.
+    shifted = {} if population == "usual" else {"population": population}
+    world = module.LoopWorld(seed=seed, n=size, **shifted)
     if model is None:
         model = world.initial_model()
     pool_x: list[Any] = []  # one block per round

@@ -26,12 +26,18 @@ TOPIC_CASES = [
     (
         "feedback-loops-tax",
         "feedback-loops.ipynb",
-        {"hidden-more-rounds", "hidden-recovery-seeds", "hidden-budgets"},
+        {
+            "hidden-more-rounds",
+            "hidden-recovery-seeds",
+            "hidden-budgets",
+            "hidden-shifted-population",
+        },
     ),
 ]
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
 #: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge. The toaster's
-#: interaction policy is graded there too (its release notebook's zero is the tax one's story).
+#: interaction policy is graded there too (its release notebook's zero is the tax one's story),
+#: and the transcription loop (its own hidden families: a better model kept, shifted voices).
 SOLUTION_CASES = [
     *TOPIC_CASES,
     (
@@ -39,9 +45,23 @@ SOLUTION_CASES = [
         "interaction.ipynb",
         {"hidden-secret-seeds", "hidden-user-populations"},
     ),
+    (
+        "feedback-loops-transcription",
+        "feedback-loops.ipynb",
+        {
+            "hidden-more-rounds",
+            "hidden-better-model-seeds",
+            "hidden-budgets",
+            "hidden-shifted-voices",
+        },
+    ),
 ]
 #: The feedback-loops notebook's exploration cells run whole loops (seconds, not milliseconds).
-CELL_LIMITS: dict[str, dict[str, float]] = {"feedback-loops-tax": {"cell_seconds": 60}}
+#: The transcription notebook's first loop in the jail builds the voice bank (seconds).
+CELL_LIMITS: dict[str, dict[str, float]] = {
+    "feedback-loops-tax": {"cell_seconds": 60},
+    "feedback-loops-transcription": {"cell_seconds": 120, "wall_seconds": 300},
+}
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:

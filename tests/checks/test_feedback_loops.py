@@ -133,3 +133,61 @@ def test_a_recorded_loop_is_reused_only_when_the_gate_answers_the_same() -> None
             assert replayed == after_first  # asked once more per retrain, the run reused
         else:
             assert replayed > after_first  # a different answer: the loop ran again
+
+
+def test_a_loop_population_shifts_who_speaks_and_the_usual_one_is_the_public_run() -> None:
+    from mlip.errors import InputError
+    from mlip.systems.loops import populations
+
+    assert populations("tax") == ("usual", "older_filers")
+    assert populations("toaster") == ("usual", "more_old_elements")
+    assert populations("transcription") == ("usual", "more_unfamiliar")
+    small: dict[str, Any] = {"rounds": 1, "seed": 3, "n": 200, "design": "naive"}
+    public = run_loop("transcription", **small)
+    again = run_loop("transcription", population="usual", **small)
+    assert again.rounds == public.rounds
+    shifted = run_loop("transcription", population="more_unfamiliar", **small)
+    # the same model on more words in voices it finds hard: more errors, same per-group rates
+    assert shifted.rounds[0].quality > public.rounds[0].quality
+    assert shifted.rounds[0].extra["wer_unfamiliar"] == public.rounds[0].extra["wer_unfamiliar"]
+    with pytest.raises(InputError, match="no loop population"):
+        run_loop("tax", population="more_unfamiliar", **small)
+    # the tax and toaster shifts draw the same random numbers: older filers, more old elements
+    tax: dict[str, Any] = {"rounds": 1, "seed": 3, "n": 1_000, "design": "naive"}
+    assert run_loop("tax", population="usual", **tax).rounds == run_loop("tax", **tax).rounds
+    older = run_loop("tax", population="older_filers", **tax)
+    assert older.rounds != run_loop("tax", **tax).rounds
+
+
+@pytest.mark.parametrize(
+    ("assignment", "family", "verdict", "population"),
+    [
+        (
+            "feedback-loops-transcription",
+            "hidden-shifted-voices",
+            "keeps-a-better-model",
+            "more_unfamiliar",
+        ),
+        ("feedback-loops-tax", "hidden-shifted-population", "keeps-model-quality", "older_filers"),
+        (
+            "feedback-loops-toaster",
+            "hidden-shifted-population",
+            "keeps-model-quality",
+            "more_old_elements",
+        ),
+    ],
+)
+def test_a_shifted_population_family_runs_the_public_loop_on_secret_seeds(
+    assignment: str, family: str, verdict: str, population: str
+) -> None:
+    from mlip_autograder.hidden import hidden_check
+
+    from mlip.systems import get_system
+
+    system = get_system(assignment.rsplit("-", 1)[1])
+    public = get_check(assignment, verdict).scenarios(system)
+    drawn = hidden_check(assignment, family, secret="one").scenarios(system)
+    assert drawn == hidden_check(assignment, family, secret="one").scenarios(system)
+    assert [s["population"] for s in drawn] == [population] * len(public)
+    assert all(s["start"] == public[0]["start"] and s["seed"] != public[0]["seed"] for s in drawn)
+    assert all("population" not in s for s in public)  # public runs: the usual users

@@ -535,7 +535,71 @@ FEEDBACK_LOOPS_FAMILIES: tuple[HiddenFamily, ...] = tuple(
     )
 )
 
-KIT_FAMILIES = (*KIT_FAMILIES, *INTERACTION_FAMILIES, *FEEDBACK_LOOPS_FAMILIES)
+
+def _shifted_population(
+    population: str,
+) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
+    """The public loop at its own length on a secret seed, its users drawn from another
+    ``population`` of the system's loop (:func:`mlip.systems.loops.populations`): a design and
+    gate tuned to the usual users must hold with others too."""
+
+    def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
+        return [
+            cast("Scenario", {**scenario, "population": population})
+            for scenario in _reseeded_runs(system, rng, public)
+        ]
+
+    return draw
+
+
+#: The tax and toaster loops with their users shifted (the families above run the usual ones).
+SHIFTED_POPULATIONS = {"tax": "older_filers", "toaster": "more_old_elements"}
+FEEDBACK_LOOPS_SHIFTED_FAMILIES: tuple[HiddenFamily, ...] = tuple(
+    HiddenFamily(
+        f"feedback-loops-{system}",
+        "hidden-shifted-population",
+        "keeps-model-quality",
+        _shifted_population(population),
+    )
+    for system, population in SHIFTED_POPULATIONS.items()
+)
+
+
+#: The transcription loop does not damage its model: its gate must keep a better one instead
+#: (on secret seeds, at the public length: the better model is far ahead of a week's retrains,
+#: so no longer run is needed to judge the gate), also when more customers speak in the voices
+#: the model finds hard.
+FEEDBACK_LOOPS_TRANSCRIPTION_FAMILIES: tuple[HiddenFamily, ...] = (
+    HiddenFamily(
+        "feedback-loops-transcription",
+        "hidden-more-rounds",
+        "improves-on-the-shipped-model",
+        _loop_rounds,
+    ),
+    HiddenFamily(
+        "feedback-loops-transcription",
+        "hidden-better-model-seeds",
+        "keeps-a-better-model",
+        _reseeded_runs,
+    ),
+    HiddenFamily(
+        "feedback-loops-transcription", "hidden-budgets", "labels-within-budget", _loop_budgets
+    ),
+    HiddenFamily(
+        "feedback-loops-transcription",
+        "hidden-shifted-voices",
+        "keeps-a-better-model",
+        _shifted_population("more_unfamiliar"),
+    ),
+)
+
+KIT_FAMILIES = (
+    *KIT_FAMILIES,
+    *INTERACTION_FAMILIES,
+    *FEEDBACK_LOOPS_FAMILIES,
+    *FEEDBACK_LOOPS_SHIFTED_FAMILIES,
+    *FEEDBACK_LOOPS_TRANSCRIPTION_FAMILIES,
+)
 
 #: The instructor side of the kit's assignments (entry point ``kit`` of the group).
 KIT_GRADING: tuple[AssignmentGrading, ...] = _kit_grading()

@@ -42,7 +42,7 @@ from mlip.systems.tax._simulation import (
 )
 from mlip.systems.tax._spec import FILING_STEPS, HIGH_RISK_THRESHOLD
 
-__all__ = ["DESIGNS", "LABEL_SOURCES", "LoopWorld"]
+__all__ = ["DESIGNS", "LABEL_SOURCES", "POPULATIONS", "LoopWorld"]
 
 DEFAULT_N = 10_000
 QUALITY_METRIC = "auc"
@@ -59,6 +59,11 @@ LABEL_SOURCES: dict[str, str] = {
     "reports": "every filed return; an audit report is positive, silence counts as not audited",
 }
 
+#: Filer populations a loop can run on, by the filers' mean age: ``usual`` is the public one;
+#: ``older_filers`` has more filers in the oldest age band, whose upsell rate the fairness gap
+#: compares (hidden checks run it).
+POPULATIONS: dict[str, float] = {"usual": 46.0, "older_filers": 58.0}
+
 DESIGNS: dict[str, LoopDesign] = {
     "naive": LoopDesign(name="naive", label_source="protected"),
     "reference": LoopDesign(
@@ -74,13 +79,14 @@ DESIGNS: dict[str, LoopDesign] = {
 class LoopWorld:
     """Seasons of filers for one loop run; the model changes between them, the world does not."""
 
-    def __init__(self, *, seed: int, n: int) -> None:
+    def __init__(self, *, seed: int, n: int, population: str = "usual") -> None:
         self.seed = seed
         self.n = n
+        self.age_mean = POPULATIONS[population]
         # One fixed, large season judges every round's model: round-to-round differences in
         # ``quality`` then come from the model, not from who happened to file.
         rng = np.random.default_rng([seed, 99])
-        everyone = generate_population(rng, EVALUATION_SIZE)
+        everyone = generate_population(rng, EVALUATION_SIZE, age_mean=self.age_mean)
         self.eval_features = featurise(everyone.columns())
         chance = audit_probability(everyone.amounts, everyone.audit_noise)
         self.eval_audited = rng.random(EVALUATION_SIZE) < chance
@@ -100,7 +106,7 @@ class LoopWorld:
     ) -> RoundOutcome:
         """File one season with ``model``; ``explored`` filers get protection for free."""
         rng = np.random.default_rng([self.seed, 1, round_index])
-        population = generate_population(rng, self.n)
+        population = generate_population(rng, self.n, age_mean=self.age_mean)
         n = self.n
         u_abandon = rng.random((n, len(FILING_STEPS)))
         u_buy = rng.random((n, len(FILING_STEPS)))

@@ -82,11 +82,13 @@ def generate_population(
     *,
     income_shift: str = "none",
     deduction_pattern: str = "usual",
+    age_mean: float = 46.0,
 ) -> Population:
-    """Draw ``n`` truthful returns spread evenly over the season's weeks."""
+    """Draw ``n`` truthful returns spread evenly over the season's weeks (``age_mean``: the
+    filers' mean age; another value shifts who files, with the same random draws)."""
     status = rng.choice(3, size=n, p=[0.5, 0.38, 0.12])
     married = status == 1
-    age = np.clip(np.round(rng.normal(46, 16, n)), 18, 90)
+    age = np.clip(np.round(rng.normal(age_mean, 16, n)), 18, 90)
     age_band = np.digitize(age, [30, 45, 65])
     region = rng.choice(4, size=n, p=[0.2, 0.35, 0.25, 0.2])
     period = (np.arange(n) * PERIODS) // n

@@ -42,11 +42,14 @@ AGED_SHARE = 0.10
 AGEING_LOSS = 0.20
 
 
-def element_health(rng: np.random.Generator, n_toasters: int, element: str) -> np.ndarray:
+def element_health(
+    rng: np.random.Generator, n_toasters: int, element: str, aged_share: float = AGED_SHARE
+) -> np.ndarray:
     """Relative heating power of each toaster's element (1.0 = new).
 
     ``element`` is a run condition (usual, aged, ageing) or ``training`` (the logs: very few
-    old elements) or ``new`` (none).
+    old elements) or ``new`` (none). ``aged_share``: the share of old elements in a usual
+    world (another value shifts who toasts, with the same random draws).
     """
     new = rng.uniform(0.96, 1.0, n_toasters)
     old = rng.uniform(0.8, 0.9, n_toasters)
@@ -56,7 +59,7 @@ def element_health(rng: np.random.Generator, n_toasters: int, element: str) -> n
         return new
     if element == "training":
         return np.where(rng.random(n_toasters) < 0.02, old, new)
-    return np.where(rng.random(n_toasters) < AGED_SHARE, old, new)
+    return np.where(rng.random(n_toasters) < aged_share, old, new)
 
 
 def sample_sessions(
