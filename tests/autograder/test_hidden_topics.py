@@ -31,17 +31,21 @@ TOPIC_CASES = [
 ]
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
 #: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge. The toaster's
-#: interaction policy is graded there too (its release notebook's zero is the tax one's story).
+#: and the transcription service's interaction policies are graded there too (their release
+#: notebooks' zero is the tax one's story).
 SOLUTION_CASES = [
     *TOPIC_CASES,
-    (
-        "interaction-toaster",
-        "interaction.ipynb",
-        {"hidden-secret-seeds", "hidden-user-populations"},
+    *(
+        (assignment_id, "interaction.ipynb", {"hidden-secret-seeds", "hidden-user-populations"})
+        for assignment_id in ("interaction-toaster", "interaction-transcription")
     ),
 ]
-#: The feedback-loops notebook's exploration cells run whole loops (seconds, not milliseconds).
-CELL_LIMITS: dict[str, dict[str, float]] = {"feedback-loops-tax": {"cell_seconds": 60}}
+#: The feedback-loops notebook's exploration cells run whole loops (seconds, not milliseconds);
+#: the transcription service's synthesise and transcribe speech.
+CELL_LIMITS: dict[str, dict[str, float]] = {
+    "feedback-loops-tax": {"cell_seconds": 60},
+    "interaction-transcription": {"cell_seconds": 60},
+}
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +166,7 @@ def test_every_declared_hidden_check_has_a_family() -> None:
         ("requirements-toaster", "hidden-assumption-breaks"),
         ("requirements-toaster", "hidden-hazard-paths"),
         ("interaction-tax", "hidden-user-populations"),
+        ("interaction-transcription", "hidden-user-populations"),
     ],
 )
 def test_hidden_scenarios_come_from_the_secret(assignment_id: str, name: str) -> None:

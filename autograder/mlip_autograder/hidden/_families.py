@@ -399,13 +399,13 @@ def _secret_seeds_with_a_fault(
 
 
 def _shifted_users(
-    populations: tuple[str, ...], *, with_faults: bool = False, run: int = 0
+    populations: tuple[str, ...], *, with_faults: bool = False, run: int = 0, times: int = 2
 ) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
     """Public runs on secret seeds, faced by each user population of ``populations`` (users
     who tire of prompts faster, users who overlook more): a policy tuned to the usual users'
     patience must hold its budgets with others too.
 
-    By default the first public run (``run`` names another), twice per population.
+    By default the first public run (``run`` names another), twice (``times``) per population.
     ``with_faults``: instead every public run that holds a broken model, once per population:
     where an unanswered question lets a broken plan go ahead, tired users are the ones who pay.
     """
@@ -415,7 +415,7 @@ def _shifted_users(
             runs = [scenario for scenario in public if "fault" in scenario]
         else:
             first = {key: value for key, value in public[run].items() if key != "fault"}
-            runs = [cast("Scenario", first)] * 2
+            runs = [cast("Scenario", first)] * times
         return [
             cast("Scenario", {**run, "seed": rng.randrange(1_000, 10**6), "users": users})
             for users in populations
@@ -463,7 +463,7 @@ INTERACTION_FAMILIES: tuple[HiddenFamily, ...] = (
         "interaction-transcription",
         "hidden-user-populations",
         "harm-within-budget",
-        _shifted_users(("tire_faster", "skim"), run=1),
+        _shifted_users(("tire_faster", "skim"), run=1, times=1),
     ),
 )
 
