@@ -65,4 +65,30 @@ INTERACTION_ASSIGNMENTS: tuple[Assignment, ...] = (
             ),
         ),
     ),
+    Assignment(
+        id="interaction-transcription",
+        title="Decide per word whether the transcription service publishes, asks or highlights",
+        topic="interaction",
+        system="transcription",
+        chapter=INTERACTION_CHAPTER,
+        notebooks=_NOTEBOOKS,
+        tasks=(
+            Task(
+                "interaction_policy",
+                "interaction_policy(word: dict) -> str",
+                'choose "publish", "ask" or "highlight" for each word going to the customer, '
+                "by the model's confidence and how many questions the customer already got",
+            ),
+        ),
+        checks_module="mlip.checks.interaction_transcription",
+        release="mlip.assignments:release/interaction-transcription",
+        hidden=(
+            CheckDeclaration("hidden-secret-seeds", 3, "harm budgets on unseen seeds and faults"),
+            CheckDeclaration(
+                "hidden-user-populations",
+                3,
+                "harm budgets with customers who tire of questions faster or skim",
+            ),
+        ),
+    ),
 )

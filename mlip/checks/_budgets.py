@@ -59,6 +59,11 @@ MEASURED_CPU_SECONDS: dict[str, dict[str, float]] = {
         "harm-within-budget": 1.0,
         "keeps-good-toast": 0.4,
     },
+    "interaction-transcription": {
+        "effort-within-budget": 1.3,
+        "harm-within-budget": 3.1,
+        "keeps-customers": 1.0,
+    },
     "monitoring-tax": {
         "detects-gradual-drift": 0.2,
         "detects-recurring-drift": 0.2,
@@ -116,6 +121,7 @@ MEASURED_CELL_CPU_SECONDS: dict[str, float] = {
     "guards-transcription": 2.9,
     "interaction-tax": 0.1,
     "interaction-toaster": 1.0,
+    "interaction-transcription": 2.4,
     "monitoring-tax": 0.9,
     "monitoring-toaster": 1.2,
     "monitoring-transcription": 3.0,

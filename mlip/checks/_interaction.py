@@ -9,7 +9,7 @@ how the systems' interaction simulations read it (``usual`` without it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlip.checks._engine import CheckContext, Margin, Scenario, ScenarioOutcome
@@ -18,7 +18,15 @@ from mlip.checks._families import healthy_model
 if TYPE_CHECKING:
     from mlip.systems import RunResult
 
-__all__ = ["UserPopulation", "budget", "full_size_runs", "held_to", "run_interaction", "to_action"]
+__all__ = [
+    "RememberedRecognition",
+    "UserPopulation",
+    "budget",
+    "full_size_runs",
+    "held_to",
+    "run_interaction",
+    "to_action",
+]
 
 
 class UserPopulation:
@@ -39,6 +47,35 @@ class UserPopulation:
         return [self.policy(*args) for args in calls]
 
 
+class RememberedRecognition:
+    """The kit's speech model (or a chaos model around it) remembering what it heard.
+
+    What the model makes of an upload does not depend on the interaction policy (it acts on
+    the words afterwards), so runs of the same uploads under several policies (the baseline and
+    the student's, the validity cases) transcribe each upload once. Kept in the checks'
+    ``recordings``, which only kit code fills, keyed by the fault and the audio's digest.
+    """
+
+    def __init__(self, model: Any, recordings: MutableMapping[Any, Any], fault: str) -> None:
+        self.model = model
+        self.heard = recordings.setdefault(("speech-model-heard", fault), {})
+
+    def recognize(self, pieces: Sequence[Any]) -> Any:
+        import hashlib
+
+        import numpy as np
+
+        digest = hashlib.blake2b(digest_size=16)
+        for piece in pieces:
+            samples = np.ascontiguousarray(piece)
+            digest.update(f"{samples.dtype}{samples.shape}".encode())
+            digest.update(samples.tobytes())
+        key = digest.hexdigest()
+        if key not in self.heard:
+            self.heard[key] = self.model.recognize(pieces)
+        return self.heard[key]
+
+
 def run_interaction(
     context: CheckContext,
     scenario: Scenario,
@@ -54,6 +91,8 @@ def run_interaction(
     model = healthy_model(context)
     if "fault" in scenario:
         model = context.system.faulty_model(str(scenario["fault"]), model=model)
+    if callable(getattr(model, "recognize", None)):
+        model = RememberedRecognition(model, context.recordings, str(scenario.get("fault", "")))
     extensions: dict[str, Any] = dict(context.extensions) if guarded else {}
     users = scenario.get("users")
     if guarded and users is not None and policy in extensions:

@@ -37,13 +37,13 @@ TOPIC_CASES = [
 #: The requirements solution returns kit objects (Requirement, FaultTree...): they cross the
 #: sandbox boundary as their ``to_dict()`` data and are rebuilt by the judge. The toaster's
 #: interaction policy is graded there too (its release notebook's zero is the tax one's story),
-#: and the transcription loop (its own hidden families: a better model kept, shifted voices).
+#: as are the transcription service's interaction policies, and the transcription loop (its own
+#: hidden families: a better model kept, shifted voices).
 SOLUTION_CASES = [
     *TOPIC_CASES,
-    (
-        "interaction-toaster",
-        "interaction.ipynb",
-        {"hidden-secret-seeds", "hidden-user-populations"},
+    *(
+        (assignment_id, "interaction.ipynb", {"hidden-secret-seeds", "hidden-user-populations"})
+        for assignment_id in ("interaction-toaster", "interaction-transcription")
     ),
     (
         "feedback-loops-transcription",
@@ -57,10 +57,12 @@ SOLUTION_CASES = [
     ),
 ]
 #: The feedback-loops notebook's exploration cells run whole loops (seconds, not milliseconds).
-#: The transcription notebook's first loop in the jail builds the voice bank (seconds).
+#: The transcription notebook's first loop in the jail builds the voice bank (seconds); the
+#: transcription service's interaction cells synthesise and transcribe speech.
 CELL_LIMITS: dict[str, dict[str, float]] = {
     "feedback-loops-tax": {"cell_seconds": 60},
     "feedback-loops-transcription": {"cell_seconds": 120, "wall_seconds": 300},
+    "interaction-transcription": {"cell_seconds": 60},
 }
 
 
@@ -182,6 +184,7 @@ def test_every_declared_hidden_check_has_a_family() -> None:
         ("requirements-toaster", "hidden-assumption-breaks"),
         ("requirements-toaster", "hidden-hazard-paths"),
         ("interaction-tax", "hidden-user-populations"),
+        ("interaction-transcription", "hidden-user-populations"),
     ],
 )
 def test_hidden_scenarios_come_from_the_secret(assignment_id: str, name: str) -> None:

@@ -12,7 +12,9 @@ from mlip.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("assignment_id", ["interaction-tax", "interaction-toaster"])
+@pytest.mark.parametrize(
+    "assignment_id", ["interaction-tax", "interaction-toaster", "interaction-transcription"]
+)
 def test_interaction_scaffolds_fails_blank_and_passes_solved(
     tmp_path: Path, assignment_id: str
 ) -> None:

@@ -136,3 +136,77 @@ def test_toaster_automating_a_broken_model_burns_and_an_unanswered_question_too(
     assert _toaster("show", "nan").system_metrics["fires"] == 0
     # questions nobody answers let the broken plan go ahead
     assert _toaster("ask", "nan").system_metrics["fires"] > 0.3 * TOASTER_SESSIONS
+
+
+TRANSCRIPTION_UPLOADS = 40
+
+
+@functools.cache
+def _transcription(action: str, users: str = "usual") -> RunResult:
+    return get_system("transcription").run(
+        n=TRANSCRIPTION_UPLOADS,
+        seed=3,
+        conditions={"voices": "new"},
+        extensions={"interaction_policy": _always(action, users)},
+    )
+
+
+def test_transcription_naive_policy_is_the_editor_plus_effort_metrics() -> None:
+    from mlip.systems.transcription import naive_interaction_policy
+
+    service = get_system("transcription")
+    plain = service.run(n=TRANSCRIPTION_UPLOADS, seed=3, conditions={"voices": "new"})
+    naive = service.run(
+        n=TRANSCRIPTION_UPLOADS,
+        seed=3,
+        conditions={"voices": "new"},
+        extensions={"interaction_policy": naive_interaction_policy},
+    ).system_metrics
+    assert "mistakes_left" not in plain.system_metrics
+    assert {k: v for k, v in naive.items() if k in plain.system_metrics} == plain.system_metrics
+    assert naive["questions_per_minute"] == 0.0
+    assert naive["retained_revenue_per_minute"] == plain.system_metrics["revenue_per_minute"]
+    # the model is wrong often with new voices, and the old rule lets some mistakes through
+    assert 0.1 < naive["mistakes_left"] < 0.6
+
+
+def test_transcription_customers_tire_of_questions_and_leave() -> None:
+    ask, publish = _transcription("ask").system_metrics, _transcription("publish").system_metrics
+    highlight = _transcription("highlight").system_metrics
+    # a question for every word: careless answers keep the model's word, customers leave
+    assert ask["questions_per_minute"] > 30
+    assert ask["mistakes_left"] > publish["mistakes_left"]
+    assert ask["retained_revenue_per_minute"] < 0.97 * ask["revenue_per_minute"]
+    # highlights catch most mistakes (not all), and checking them costs the customer time
+    assert highlight["mistakes_left"] < 0.3 < publish["mistakes_left"]
+    assert highlight["effort_seconds_per_minute"] > 5 * publish["effort_seconds_per_minute"]
+    # customers who skim leave more mistakes in a highlighted transcript
+    skim = _transcription("highlight", "skim").system_metrics
+    assert skim["mistakes_left"] > highlight["mistakes_left"]
+
+
+def test_transcription_questions_are_events_with_their_outcome() -> None:
+    events: list[dict[str, Any]] = []
+    get_system("transcription").run(
+        n=10, seed=3, extensions={"interaction_policy": _always("ask")}, telemetry=events.append
+    )
+    questions = [event for event in events if event["event"] == "question"]
+    assert questions and {e["outcome"] for e in questions} <= {
+        "chosen",
+        "typed",
+        "clicked through",
+    }
+    assert {"chosen", "clicked through"} <= {e["outcome"] for e in questions}
+    assert all(len(e["offered"]) == 3 for e in questions)
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (_always("correct"), "must return one of"),
+        (_always("publish", "sleepy"), "unknown user population"),
+    ],
+)
+def test_transcription_refuses_unknown_actions_and_populations(policy: Any, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        get_system("transcription").run(n=3, seed=0, extensions={"interaction_policy": policy})

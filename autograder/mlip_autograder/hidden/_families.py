@@ -399,23 +399,23 @@ def _secret_seeds_with_a_fault(
 
 
 def _shifted_users(
-    populations: tuple[str, ...], *, with_faults: bool = False
+    populations: tuple[str, ...], *, with_faults: bool = False, run: int = 0, times: int = 2
 ) -> Callable[[System, random.Random, list[Scenario]], list[Scenario]]:
     """Public runs on secret seeds, faced by each user population of ``populations`` (users
     who tire of prompts faster, users who overlook more): a policy tuned to the usual users'
     patience must hold its budgets with others too.
 
-    By default the first public run, twice per population. ``with_faults``: instead every
-    public run that holds a broken model, once per population: where an unanswered question
-    lets a broken plan go ahead, tired users are the ones who pay.
+    By default the first public run (``run`` names another), twice (``times``) per population.
+    ``with_faults``: instead every public run that holds a broken model, once per population:
+    where an unanswered question lets a broken plan go ahead, tired users are the ones who pay.
     """
 
     def draw(system: System, rng: random.Random, public: list[Scenario]) -> list[Scenario]:
         if with_faults:
             runs = [scenario for scenario in public if "fault" in scenario]
         else:
-            first = {key: value for key, value in public[0].items() if key != "fault"}
-            runs = [cast("Scenario", first)] * 2
+            first = {key: value for key, value in public[run].items() if key != "fault"}
+            runs = [cast("Scenario", first)] * times
         return [
             cast("Scenario", {**run, "seed": rng.randrange(1_000, 10**6), "users": users})
             for users in populations
@@ -449,6 +449,21 @@ INTERACTION_FAMILIES: tuple[HiddenFamily, ...] = (
         "hidden-user-populations",
         "harm-within-budget",
         _shifted_users(("tire_faster", "inattentive"), with_faults=True),
+    ),
+    # a transcript's confidences broken by any model fault that leaves the words (constant
+    # words look confident, a crash leaves no words); customers shifted in the moderate world
+    # (the second public run): in the hardest one, skimmers miss too much under any policy
+    HiddenFamily(
+        "interaction-transcription",
+        "hidden-secret-seeds",
+        "harm-within-budget",
+        _secret_seeds_with_a_fault(("nan", "inf", "negative", "huge")),
+    ),
+    HiddenFamily(
+        "interaction-transcription",
+        "hidden-user-populations",
+        "harm-within-budget",
+        _shifted_users(("tire_faster", "skim"), run=1, times=1),
     ),
 )
 

@@ -34,6 +34,12 @@ from mlip.systems._contract import (
     event_schema,
 )
 from mlip.systems.transcription._intake import encode_wav
+from mlip.systems.transcription._interaction import (
+    INTERACTION_ACTIONS,
+    INTERACTION_METRICS,
+    USER_POPULATIONS,
+    naive_interaction_policy,
+)
 from mlip.systems.transcription._sample import DEFAULT_VOICE, PAUSE_S, speak
 from mlip.systems.transcription._speech import SAMPLE_RATE
 from mlip.systems.transcription._transcribe import (
@@ -49,11 +55,13 @@ from mlip.systems.transcription._vocabulary import VOCABULARY
 
 __all__ = [
     "DEFAULT_VOICE",
+    "INTERACTION_ACTIONS",
     "LOW_CONFIDENCE",
     "MAX_FILE_BYTES",
     "PAUSE_S",
     "PRICE_PER_MINUTE",
     "SAMPLE_RATE",
+    "USER_POPULATIONS",
     "VOCABULARY",
     "Transcript",
     "TranscriptWord",
@@ -137,7 +145,8 @@ class TranscriptionSystem(System):
         )
 
     def extension_points(self) -> tuple[ExtensionPoint, ...]:
-        """A guard deciding publish-or-review per word, and a monitor over telemetry."""
+        """A guard deciding publish-or-review per word, the editor's interaction policy, and a
+        monitor over telemetry."""
         return (
             ExtensionPoint(
                 "publish_guard",
@@ -149,6 +158,21 @@ class TranscriptionSystem(System):
                 "Without a guard every word is published.",
                 "transcript_assembly",
                 naive=lambda word: "publish",
+            ),
+            ExtensionPoint(
+                "interaction_policy",
+                "policy",
+                "interaction_policy(word: dict) -> str",
+                "Decides, for every word going to the customer, how forcefully the editor acts "
+                "on it: 'publish' (the model's word, unmarked), 'ask' (the customer chooses the "
+                "right word among the model's alternatives, or types it) or 'highlight' (marked "
+                "for the customer to check). word holds the publish_guard's keys plus customer, "
+                "questions_asked (questions this customer got before this upload) and "
+                "transcript_words. The naive policy is the editor's old rule: highlight words "
+                f"below confidence {LOW_CONFIDENCE}, publish the rest.",
+                "editor",
+                naive=naive_interaction_policy,
+                reports=INTERACTION_METRICS,
             ),
             MONITOR_EXTENSION,
         )
@@ -214,6 +238,16 @@ class TranscriptionSystem(System):
                 ("after", "str", "customer's correction ('' = deleted)"),
                 ("confidence", "float|null", "model confidence of the word"),
                 ("highlighted", "bool", "whether the UI highlighted the word"),
+            ),
+            event_schema(
+                "question",
+                "The editor asked the customer to choose a word (interaction_policy runs only).",
+                _UPLOAD,
+                ("position", "int", "word index"),
+                ("offered", "list", "the model's alternatives offered as choices"),
+                ("answer", "str", "the word the transcript ends with ('' = deleted)"),
+                ("outcome", "str", "chosen, typed (none offered fitted) or clicked through"),
+                ("confidence", "float|null", "model confidence of the word"),
             ),
             event_schema(
                 "transcript",

@@ -154,6 +154,7 @@ def _simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float
     n, seed, model = simulation.n, simulation.seed, simulation.model
     conditions, stream = simulation.conditions, simulation.telemetry
     publish_guard = simulation.extensions.get("publish_guard")
+    interaction = _interaction(simulation)
     tally = _Tally()
     world_rng = np.random.default_rng([seed, 0])
     for index in range(n):
@@ -175,10 +176,24 @@ def _simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float
         )
         people_rng = np.random.default_rng([seed, 1, index])
         _serve_upload(
-            index, recording.audio, words, model, publish_guard, people_rng, stream, tally
-        )
+            index, recording.audio, words, model, publish_guard, people_rng, stream, tally,
+            interaction,
+        )  # fmt: skip
         simulation.progress(index + 1, n, "transcribing uploads")
-    return _metrics(tally, stream)
+    model_metrics, system_metrics = _metrics(tally, stream)
+    if interaction is not None:
+        system_metrics.update(interaction.metrics(tally.audio_minutes))
+    return model_metrics, system_metrics
+
+
+def _interaction(simulation: Simulation) -> Any:
+    """The customers' side of an ``interaction_policy``, when one is filled (else None)."""
+    policy = simulation.extensions.get("interaction_policy")
+    if policy is None:
+        return None
+    from mlip.systems.transcription._interaction import TranscriptInteraction
+
+    return TranscriptInteraction(policy=policy, seed=simulation.seed, n_uploads=simulation.n)
 
 
 def _serve_upload(
@@ -190,8 +205,13 @@ def _serve_upload(
     people_rng: np.random.Generator,
     stream: TelemetryStream,
     tally: _Tally,
+    interaction: Any = None,
 ) -> None:
-    """One upload through intake, segmentation, model, guard, review, billing and editing."""
+    """One upload through intake, segmentation, model, guard, review, billing and editing.
+
+    ``interaction`` (a ``TranscriptInteraction``) decides per published word whether it is
+    published, asked about or highlighted; without it the editor highlights doubtful words.
+    """
     tally.uploads += 1
     try:
         transcript = transcribe(audio, model=model)
@@ -203,6 +223,8 @@ def _serve_upload(
     tally.audio_minutes += minutes
     tally.billed_minutes += billed
     stream.emit("upload", index, upload=index, duration_s=round(transcript.duration_s, 3))
+    if interaction is not None:
+        interaction.start_upload(index, billed)
     spans = transcript.segments
     stream.emit("segmented", index, upload=index, segments=len(spans))
     tally.segmentation_misses += len(spans) != len(reference)
@@ -239,6 +261,11 @@ def _serve_upload(
         publish_guard.many([(dict(word),) for word in words])
         if publish_guard is not None
         else ["publish"] * len(words)
+    )
+    actions = iter(
+        interaction.decide([w for w, d in zip(words, decisions, strict=True) if d == "publish"])
+        if interaction is not None
+        else ()
     )
     for position, (guess, word, decision) in enumerate(zip(guesses, words, decisions, strict=True)):
         target = mapping[position]
@@ -277,7 +304,21 @@ def _serve_upload(
         tally.published_wrong += not correct
         highlighted = confidence < LOW_CONFIDENCE
         tally.published_low_confidence += highlighted
-        notice = EDITOR_NOTICE_HIGHLIGHTED if highlighted else EDITOR_NOTICE_PLAIN
+        if interaction is not None:
+            answered, highlighted = interaction.respond(
+                action=next(actions), position=position, guess=guess.text, truth=truth,
+                alternatives=[str(t) for t, _ in guess.alternatives],
+                confidence=_finite(guess.confidence), stream=stream, index=index,
+            )  # fmt: skip
+            if answered is not None:
+                if answered:
+                    final.append(answered)
+                continue
+            notice = interaction.notice(position, highlighted=highlighted)
+            looked = bool(editor_draws[position] < notice)
+            interaction.edited(highlighted=highlighted, looked=looked, wrong=not correct)
+        else:
+            notice = EDITOR_NOTICE_HIGHLIGHTED if highlighted else EDITOR_NOTICE_PLAIN
         if not correct and editor_draws[position] < notice:
             tally.edits += 1
             stream.emit(
