@@ -56,14 +56,10 @@ SOLUTION_CASES = [
         },
     ),
 ]
-#: The feedback-loops notebook's exploration cells run whole loops (seconds, not milliseconds).
-#: The transcription notebook's first loop in the jail builds the voice bank (seconds); the
-#: transcription service's interaction cells synthesise and transcribe speech.
-CELL_LIMITS: dict[str, dict[str, float]] = {
-    "feedback-loops-tax": {"cell_seconds": 60},
-    "feedback-loops-transcription": {"cell_seconds": 120, "wall_seconds": 300},
-    "interaction-transcription": {"cell_seconds": 60},
-}
+#: Release and solution notebooks are benign code, and some cells run whole loops or synthesise
+#: speech: limits generous enough for a busy machine (pytest-xdist runs another test beside this
+#: one); the golden class tests the tight limits against hostile samples.
+BENIGN_LIMITS = {"wall_seconds": 900, "cell_seconds": 120, "call_seconds": 30, "cpu_seconds": 900}
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +104,7 @@ def _judge(notebook: dict[str, Any], assignment_id: str, name: str) -> Any:
     from mlip_autograder._sandbox import detect_isolation
     from mlip_autograder.judge import judge_notebook
 
-    limits = Limits(**{**tomllib.loads(TEST_TOML)["sandbox"], **CELL_LIMITS.get(assignment_id, {})})
+    limits = Limits(**{**tomllib.loads(TEST_TOML)["sandbox"], **BENIGN_LIMITS})
     return judge_notebook(
         _without_public_checks(notebook),
         assignment_id=assignment_id,

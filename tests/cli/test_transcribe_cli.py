@@ -95,7 +95,8 @@ def test_record_names_words_outside_the_vocabulary_and_gives_the_tip(
     shown = " ".join(capsys.readouterr().out.split())
     assert "2 word(s)" in shown and "will come back as <unk>): elephant" in shown
     assert "one at a time with a clear pause" in shown
-    assert f"mlip systems transcribe {memo}" in shown
+    # a long temporary path may wrap anywhere, even inside a word
+    assert f"mlipsystemstranscribe{memo}" in "".join(shown.split())
 
 
 @pytest.mark.parametrize(
