@@ -140,6 +140,10 @@ class SideBySide:
         finally:
             if self._finished.locked():
                 self._finished.release()
+        # every lane has handed its last turn on and is about to end: wait for that, so a
+        # sandbox started later never forks while a thread of ours is half-way out
+        for lane in lanes:
+            lane.thread.join()
         for lane in lanes:
             if lane.error is not None:
                 raise lane.error
