@@ -49,7 +49,8 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _JAILS[0]
 
 
-#: Round trips between the judge and its sandbox so far (messages answering a batch of calls).
+#: Round trips between the judge and its sandbox so far (messages answering a batch of calls,
+#: or the batches of several side-by-side scenarios).
 _ROUND_TRIPS = [0]
 
 #: CPU seconds of every sandbox closed so far (read from /proc just before it is stopped: a
@@ -72,13 +73,13 @@ def _count_jails() -> None:
         close(self)
 
     _sandbox.SandboxedNotebook.close = measured_close
-    call_many = _sandbox.SandboxedNotebook._call_many
+    call_groups = _sandbox.SandboxedNotebook._call_groups
 
-    def counted_call_many(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def counted_call_groups(self: Any, *args: Any, **kwargs: Any) -> Any:
         _ROUND_TRIPS[0] += 1
-        return call_many(self, *args, **kwargs)
+        return call_groups(self, *args, **kwargs)
 
-    _sandbox.SandboxedNotebook._call_many = counted_call_many
+    _sandbox.SandboxedNotebook._call_groups = counted_call_groups
 
 
 def _source() -> dict[str, Any]:

@@ -21,6 +21,9 @@ Protocol on the original stdin/stdout:
    Calls run in order, each under its own ``call_seconds`` limit (a call stopped by it answers
    ``"CallTimeout: ..."``). With ``stop_on_error`` the
    calls after the first error are not run and answer that same error.
+   ``{"groups": [[NAME, [ARGS, ...], STOP_ON_ERROR], ...]}`` sends several such batches at
+   once (the judge's side-by-side scenarios); child: ``{"groups": [{"ok": ..., "errors":
+   ...}, ...]}``, one answer per batch, the batches run in order.
    ``{"exit": true}`` ends the process.
 
 NaN and infinities travel as Python's JSON extensions (``NaN``, ``Infinity``). Only plain
@@ -252,16 +255,32 @@ def main() -> None:
     sink = io.StringIO()
     sys.stdout = sys.stderr = sink  # prints inside calls are dropped, not sent to the judge
     for message in messages:
-        if not isinstance(message, dict) or "call" not in message:
+        if not isinstance(message, dict) or not ("call" in message or "groups" in message):
             break
-        values, errors = _run_batch(
-            runner.namespace.get(message["call"]),
-            str(message["call"]),
-            message.get("batch", []),
-            call_seconds,
-            stop_on_error=bool(message.get("stop_on_error")),
-        )
-        send({"ok": values, "errors": errors})
+        if "groups" in message:  # several scenarios' batches, answered together
+            answers = []
+            for name, batch, stop_on_error in message["groups"]:
+                values, errors = _run_batch(
+                    runner.namespace.get(name),
+                    str(name),
+                    batch,
+                    call_seconds,
+                    stop_on_error=bool(stop_on_error),
+                )
+                answers.append({"ok": values, "errors": errors})
+                if sink.tell() > 1_000_000:  # as after a single batch: printing costs alike
+                    sink.seek(0)
+                    sink.truncate()
+            send({"groups": answers})
+        else:
+            values, errors = _run_batch(
+                runner.namespace.get(message["call"]),
+                str(message["call"]),
+                message.get("batch", []),
+                call_seconds,
+                stop_on_error=bool(message.get("stop_on_error")),
+            )
+            send({"ok": values, "errors": errors})
         if sink.tell() > 1_000_000:
             sink.seek(0)
             sink.truncate()

@@ -848,47 +848,85 @@ class SandboxedNotebook:
         that hangs costs one ``call_seconds``, not one per call of the batch.
         Raises :class:`ChildFailure` when the child died or used up its time.
         """
+        (answers,) = self.call_groups([(name, calls, stop_on_error)])
+        return answers
+
+    def call_groups(
+        self, groups: Sequence[tuple[str, Sequence[Sequence[Any]], bool]]
+    ) -> list[Answers]:
+        """Several batches ``(name, calls, stop_on_error)`` in one message each way, run in
+        order; one :class:`Answers` per batch.
+
+        The judge's side-by-side scenarios send their waiting batches together (see
+        :mod:`mlip_autograder._side_by_side`). Limits are those of one batch of all their calls
+        (:meth:`call_many`); ``stop_on_error`` holds within each batch. Raises
+        :class:`ChildFailure` when the child died or used up its time.
+        """
         try:
-            return self._call_many(name, calls, stop_on_error=stop_on_error)
+            return self._call_groups(groups)
         except ChildFailure as failure:
             if self.failure is None:
                 self.failure = (failure.kind, str(failure))
             raise
 
-    def _call_many(
-        self, name: str, calls: Sequence[Sequence[Any]], *, stop_on_error: bool
-    ) -> Answers:
+    def _call_groups(
+        self, groups: Sequence[tuple[str, Sequence[Sequence[Any]], bool]]
+    ) -> list[Answers]:
         # returncode, not poll(): a child that died shows as a broken pipe or end of output,
         # and this runs tens of thousands of times per submission
         if self._process is None or self._process.returncode is not None:
             raise ChildFailure("crash", "the sandboxed notebook process is no longer running")
-        count = max(len(calls), 1)
+        count = max(sum(len(calls) for _, calls, _ in groups), 1)
+        names = ", ".join(dict.fromkeys(name for name, _, _ in groups))
         started = time.monotonic()
         allowed = self.limits.call_seconds * count + 1.0
         deadline = started + min(allowed, max(self._call_budget, 0.0))
         self._received = len(self._buffer)
-        self._send({"call": name, "batch": calls, "stop_on_error": stop_on_error})
-        answer = self._receive(deadline, phase=f"calling {name}", calls=count)
+        if len(groups) == 1:
+            ((name, calls, stop_on_error),) = groups
+            self._send({"call": name, "batch": calls, "stop_on_error": stop_on_error})
+        else:
+            self._send({"groups": [list(group) for group in groups]})
+        answer = self._receive(deadline, phase=f"calling {names}", calls=count)
         self._call_budget -= time.monotonic() - started
-        values, errors = answer.get("ok"), answer.get("errors", [])
-        if not (isinstance(values, list) and isinstance(errors, list)) or len(values) != len(calls):
+        parts = [answer] if len(groups) == 1 else answer.get("groups")
+        if not isinstance(parts, list) or len(parts) != len(groups):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
+        shapes = []
+        for part, (_, calls, _) in zip(parts, groups, strict=True):
+            values = part.get("ok") if isinstance(part, dict) else None
+            errors = part.get("errors", []) if isinstance(part, dict) else None
+            if not (isinstance(values, list) and isinstance(errors, list)) or len(values) != len(
+                calls
+            ):
+                self._kill()
+                raise ChildFailure("crash", "garbled answer from the sandbox")
+            shapes.append((values, errors))
         per_call = self.limits.output_kb * 1024
-        if self._answer_bytes > per_call and _one_answer_over(values, errors, per_call):
+        if self._answer_bytes > per_call and any(
+            _one_answer_over(values, errors, per_call) for values, errors in shapes
+        ):
             self._kill()
             raise ChildFailure(
                 "output",
                 f"output limit ({self.limits.output_kb} kB) exceeded by one answer while "
-                f"calling {name}",
+                f"calling {names}",
             )
+        results = []
+        for (values, errors), (name, calls, _) in zip(shapes, groups, strict=True):
+            results.append(self._answers(name, len(calls), values, errors))
+        return results
+
+    def _answers(self, name: str, count: int, values: list[Any], errors: list[Any]) -> Answers:
+        """One batch's checked answers (its errors by call index)."""
         if not errors:  # the common answer: every call returned
             return Answers(values, {})
         try:
             failed = {int(index): str(text) for index, text in errors}
         except (TypeError, ValueError):
             failed = None
-        if failed is None or any(not 0 <= index < len(calls) for index in failed):
+        if failed is None or any(not 0 <= index < count for index in failed):
             self._kill()
             raise ChildFailure("crash", "garbled answer from the sandbox")
         if self.call_timeout is None and any(

@@ -4,7 +4,9 @@ The notebook's cells run in a sandboxed child (:mod:`mlip_autograder._sandbox`).
 runs every check named in a system-check cell — public checks from ``mlip.checks``, hidden ones
 from :mod:`mlip_autograder.hidden` with scenarios drawn from the course's secret — with the
 student's functions replaced by proxies that send plain JSON to the child. Verdicts, points and
-the outputs written into the check cells are computed here.
+the outputs written into the check cells are computed here. The scenarios of a check marked
+``side_by_side`` run side by side (:mod:`mlip_autograder._side_by_side`): their waiting calls
+cross in one message, the grades are those of one scenario after the other.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mlip_autograder._notebook import (
     unit_test_cells,
 )
 from mlip_autograder._sandbox import ChildFailure, Isolation, SandboxedNotebook
+from mlip_autograder._side_by_side import SideBySide
 
 __all__ = [
     "STATUSES",
@@ -131,7 +134,7 @@ class SandboxProxy:
     #: only as plain copies decoded in the sandbox, never by reference.
     sends_plain_copies = True
 
-    def __init__(self, sandbox: SandboxedNotebook, name: str) -> None:
+    def __init__(self, sandbox: SandboxedNotebook | SideBySide, name: str) -> None:
         self.sandbox = sandbox
         self.__name__ = name
         self.failed: tuple[type[Exception], str] | None = None
@@ -187,10 +190,11 @@ class ScenarioProxies(Mapping[str, SandboxProxy]):
     """The student's functions as the check engine sees them: a fresh proxy per lookup.
 
     The engine looks each function up once per scenario, so every scenario gets its own proxy
-    (and its own fail-fast state) while all proxies share the one sandboxed process.
+    (and its own fail-fast state) while all proxies share the one sandboxed process (through
+    :class:`~mlip_autograder._side_by_side.SideBySide` when scenarios run side by side).
     """
 
-    def __init__(self, sandbox: SandboxedNotebook, names: list[str]) -> None:
+    def __init__(self, sandbox: SandboxedNotebook | SideBySide, names: list[str]) -> None:
         self.sandbox = sandbox
         self.names = list(names)
 
@@ -443,8 +447,9 @@ def judge_notebook(
             alive, status, reason = _run_unit_tests(
                 notebook, tests, source, sandbox, outputs, alive, (status, reason)
             )
+        side_by_side = SideBySide(sandbox)
         proxies = ScenarioProxies(
-            sandbox,
+            side_by_side,
             [name for name in assignment.extension_names if alive and name in sandbox.functions],
         )
         hidden_phase = False
@@ -464,7 +469,11 @@ def judge_notebook(
                     }
                 else:
                     result = run_check(
-                        check, proxies, system=system, recordings=recordings
+                        check,
+                        proxies,
+                        system=system,
+                        recordings=recordings,
+                        scenario_runner=side_by_side.run,
                     ).to_dict()
                 if alive and sandbox.failure is not None:
                     alive = False

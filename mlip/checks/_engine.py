@@ -22,6 +22,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "RecordingExtension",
     "Scenario",
     "ScenarioOutcome",
+    "ScenarioRunner",
     "describe_scenario",
     "plain",
     "python_literal",
@@ -392,6 +394,11 @@ class Check:
     ``scenarios`` returns the family's scenarios for the given system; ``verdict`` judges one
     scenario. With ``partial_credit`` the points are ``max_points`` times the mean credit over
     the scenarios, otherwise every scenario must earn full credit.
+
+    ``side_by_side`` says the scenarios' runs may share the student's process at once (calls
+    of different runs interleave, each run's own calls stay in order): the autograder's judge
+    then runs them side by side and sends their waiting calls to the sandbox in one message.
+    Set it only where the task promises students no more order than that.
     """
 
     name: str
@@ -404,6 +411,7 @@ class Check:
     verdict: Verdict
     public: bool = True
     partial_credit: bool = True
+    side_by_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -498,6 +506,11 @@ class _Failure:
     replayable: bool
 
 
+#: Runs independent thunks (one per scenario) and returns their results in the thunks' order;
+#: the judge's runs them side by side (see :attr:`Check.side_by_side`).
+ScenarioRunner = Callable[[Sequence[Callable[[], Any]]], list[Any]]
+
+
 def run_check(
     check: Check,
     extensions: Extensions,
@@ -505,13 +518,18 @@ def run_check(
     system: System | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     recordings: BoundedCache | None = None,
+    scenario_runner: ScenarioRunner | None = None,
 ) -> CheckResult:
     """Run every scenario of ``check`` with the student's ``extensions`` and score it.
 
     A missing extension function, an extension that raises, or a system that crashes with the
     student's code plugged in all count as that scenario failing, with a message saying why.
     ``recordings`` lets the checks of one run share what trusted kit code recorded (models,
-    drift streams); without it this check records its own.
+    drift streams); without it this check records its own. ``scenario_runner`` runs the
+    scenarios of a :attr:`~Check.side_by_side` check (each with its own context and wrapped
+    extensions, sharing the check's caches); the results are assembled in scenario order, so
+    the score is the same as one scenario after the other. Without it, or for other checks,
+    the scenarios run one after the other here.
     """
     from mlip.systems import get_system
 
@@ -535,27 +553,33 @@ def run_check(
     if recordings is not None:
         context.recordings = recordings
     scenarios = list(check.scenarios(context.system))
+
+    def judge(
+        index: int, scenario: Mapping[str, Any]
+    ) -> tuple[ScenarioOutcome, ExtensionFailure | None]:
+        if progress is not None:
+            progress(index, len(scenarios), f"{check.name}: {describe_scenario(scenario)}")
+        own = CheckContext(
+            system=context.system,
+            extensions={
+                spec.name: RecordingExtension(spec, extensions[spec.name])
+                for spec in check.extensions
+            },
+            cache=context.cache,
+            recordings=context.recordings,
+        )
+        return _judge_scenario(check, own, scenario)
+
+    if scenario_runner is not None and check.side_by_side and len(scenarios) > 1:
+        judged = scenario_runner(
+            [partial(judge, index, scenario) for index, scenario in enumerate(scenarios)]
+        )
+    else:
+        judged = [judge(index, scenario) for index, scenario in enumerate(scenarios)]
     credits: list[float] = []
     failures: list[_Failure] = []
     tightest: dict[str, Margin] = {}
-    for index, scenario in enumerate(scenarios):
-        if progress is not None:
-            progress(index, len(scenarios), f"{check.name}: {describe_scenario(scenario)}")
-        context.extensions = {
-            spec.name: RecordingExtension(spec, extensions[spec.name]) for spec in check.extensions
-        }
-        try:
-            outcome = check.verdict(context, scenario)
-        except Exception as error:
-            outcome = ScenarioOutcome(
-                False,
-                f"the system crashed with your code plugged in: {type(error).__name__}: {error}",
-            )
-        failure = next(
-            (ext.failure for ext in context.extensions.values() if ext.failure is not None), None
-        )
-        if failure is not None:
-            outcome = ScenarioOutcome(False, failure.describe())
+    for scenario, (outcome, failure) in zip(scenarios, judged, strict=True):
         credits.append(outcome.earned)
         for margin in outcome.margins:
             known = tightest.get(margin.figure)
@@ -568,6 +592,25 @@ def run_check(
     if progress is not None:
         progress(len(scenarios), len(scenarios), check.name)
     return _score(check, credits, failures, tuple(tightest.values()))
+
+
+def _judge_scenario(
+    check: Check, context: CheckContext, scenario: Mapping[str, Any]
+) -> tuple[ScenarioOutcome, ExtensionFailure | None]:
+    """One scenario's outcome, and the first failure of a student's function in it."""
+    try:
+        outcome = check.verdict(context, scenario)
+    except Exception as error:
+        outcome = ScenarioOutcome(
+            False,
+            f"the system crashed with your code plugged in: {type(error).__name__}: {error}",
+        )
+    failure = next(
+        (ext.failure for ext in context.extensions.values() if ext.failure is not None), None
+    )
+    if failure is not None:
+        outcome = ScenarioOutcome(False, failure.describe())
+    return outcome, failure
 
 
 def _score(

@@ -4,6 +4,10 @@ Safety invariant: zero fires when the model misbehaves (every chaos model of the
 when sensors break, bread is unlike anything in training or the heating element has aged.
 Utility: with the real model, the guarded toaster still makes toast of the wanted doneness at
 least 98% as often as the unguarded one, so a guard that never heats fails.
+
+The scenarios of a check are independent runs (the notebook promises only that each slice's
+cutoff calls come in order of elapsed time), so the judge runs them side by side
+(``side_by_side``): fewer round trips to the sandbox, the same grades.
 """
 
 from __future__ import annotations
@@ -133,6 +137,7 @@ CHECKS: tuple[Check, ...] = (
         extensions=EXTENSIONS,
         scenarios=lambda system: chaos_scenarios(system, n=SESSIONS, seed=PUBLIC_SEED),
         verdict=_no_fire,
+        side_by_side=True,
     ),
     Check(
         name="no-fire-under-sensor-faults",
@@ -154,6 +159,7 @@ CHECKS: tuple[Check, ...] = (
             ),
         ),
         verdict=_no_fire,
+        side_by_side=True,
     ),
     Check(
         name="keeps-good-toast",
@@ -166,5 +172,6 @@ CHECKS: tuple[Check, ...] = (
         scenarios=lambda system: [{"n": SESSIONS, "seed": PUBLIC_SEED}],
         verdict=_keeps_good_toast,
         partial_credit=False,
+        side_by_side=True,
     ),
 )
