@@ -62,6 +62,9 @@ def test_every_assignment_with_cases_has_four_wrong_and_two_right() -> None:
         "feedback-loops-tax",
         "feedback-loops-toaster",
         "feedback-loops-transcription",
+        "interaction-tax",
+        "interaction-toaster",
+        "interaction-transcription",
     } <= set(by_assignment)
     for assignment, expects in by_assignment.items():
         assert expects.count("loses") >= 4, assignment
