@@ -37,6 +37,19 @@ workers = 2
 """
 
 
+def benign_limits() -> Any:
+    """The sandbox limits for judging benign notebooks (releases, solutions, validity cases):
+    generous enough for a busy machine, where another test runs beside this one (the golden
+    class tests the tight ``TEST_TOML`` limits against hostile samples)."""
+    import tomllib
+
+    from mlip_autograder._config import Limits
+
+    sandbox = tomllib.loads(TEST_TOML)["sandbox"]
+    sandbox.update(wall_seconds=900, cell_seconds=120, call_seconds=30, cpu_seconds=900)
+    return Limits(**sandbox)
+
+
 #: The golden course's secret seed. Fixed, so each sample's hidden-check score is the same in
 #: every run: a random one made a sample's partial credit depend on the draw (the partial sample
 #: earned nothing on some secrets, a fraction on most).

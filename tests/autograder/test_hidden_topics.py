@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import random
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from autograder_samples import TEST_TOML, reference_code
+from autograder_samples import benign_limits, reference_code
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-for-hidden-topics"
@@ -56,10 +55,6 @@ SOLUTION_CASES = [
         },
     ),
 ]
-#: Release and solution notebooks are benign code, and some cells run whole loops or synthesise
-#: speech: limits generous enough for a busy machine (pytest-xdist runs another test beside this
-#: one); the golden class tests the tight limits against hostile samples.
-BENIGN_LIMITS = {"wall_seconds": 900, "cell_seconds": 120, "call_seconds": 30, "cpu_seconds": 900}
 
 
 def _without_public_checks(notebook: dict[str, Any]) -> dict[str, Any]:
@@ -100,15 +95,13 @@ def _source(assignment_id: str, name: str) -> dict[str, Any]:
 
 def _judge(notebook: dict[str, Any], assignment_id: str, name: str) -> Any:
     """The judge's report; unit-test cells run judge-side against the instructor's source."""
-    from mlip_autograder._config import Limits
     from mlip_autograder._sandbox import detect_isolation
     from mlip_autograder.judge import judge_notebook
 
-    limits = Limits(**{**tomllib.loads(TEST_TOML)["sandbox"], **BENIGN_LIMITS})
     return judge_notebook(
         _without_public_checks(notebook),
         assignment_id=assignment_id,
-        limits=limits,
+        limits=benign_limits(),  # release and solution notebooks are benign code
         isolation=detect_isolation(),
         secret=SECRET,
         source=_source(assignment_id, name),

@@ -8,7 +8,6 @@ right one, written differently from the reference, must keep every hidden point.
 from __future__ import annotations
 
 import json
-import tomllib
 from typing import Any
 
 import pytest
@@ -77,25 +76,14 @@ def _hidden(assignment: str, case: str) -> dict[str, dict[str, Any]]:
     import sys
 
     sys.path.insert(0, str(ROOT / "tests" / "autograder"))
-    from autograder_samples import TEST_TOML
-    from mlip_autograder._config import Limits
+    from autograder_samples import benign_limits
     from mlip_autograder._sandbox import detect_isolation
     from mlip_autograder.judge import judge_notebook
 
     report = judge_notebook(
         _notebook(assignment, case),
         assignment_id=assignment,
-        # benign code: limits generous enough for a busy machine (the golden class tests
-        # the tight ones against hostile samples)
-        limits=Limits(
-            **{
-                **tomllib.loads(TEST_TOML)["sandbox"],
-                "wall_seconds": 900,
-                "cell_seconds": 120,
-                "call_seconds": 30,
-                "cpu_seconds": 900,
-            }
-        ),
+        limits=benign_limits(),
         isolation=detect_isolation(),
         secret=SECRETS[0],
     )
