@@ -217,7 +217,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from mlip_autograder.autograde import _gradebook_score, free_cpus
+    from mlip_autograder.autograde import _gradebook_score, cpu_idle_shares, pin_order
     from mlip_autograder.course import default_sources
 
     work = Path(tempfile.mkdtemp(prefix="mlip-bench-"))
@@ -237,7 +237,8 @@ def main() -> None:
             ours = _course(work / f"ours-{label}", notebooks, ours=True, secret=secret)
             with _Neighbour() if busy else contextlib.nullcontext():
                 load = _load()
-                free = free_cpus()
+                idle = cpu_idle_shares()
+                order = pin_order("auto", args.workers)
                 ours_seconds, report = _grade_ours(ours, args.workers)
                 if local_idle is None:
                     local_idle = (ours_seconds, report)
@@ -249,9 +250,10 @@ def main() -> None:
                     f"{ours_seconds:8.1f} s = {ours_seconds / n:6.2f} s/submission  "
                     f"(statuses {statuses}, scores {scores}; {load})"
                 )
+                shares = ", ".join(f"{cpu}: {share:.0%}" for cpu, share in (idle or {}).items())
                 print(
-                    f"[{label}] pin_cpus auto: free CPUs {free} just before the run -> "
-                    f"{'pinned' if free and free[0] == free[1] >= args.workers else 'not pinned'}"
+                    f"[{label}] pin_cpus auto: CPUs idle just before the run {{{shares}}} -> "
+                    f"{f'pinned to {order}' if order is not None else 'not pinned'}"
                     f"; workers that unpinned during the run: {unpinned}"
                 )
                 if args.no_naive:

@@ -17,9 +17,14 @@ calls). CPU time, not wall time, so the figures mean something on a busy machine
 medians over ``--repeat`` runs. ``--profile parent`` / ``--profile child`` print where the
 sandboxed checks spend their CPU (cProfile; the child profile runs without the jail).
 
-    python benchmarks/bench_sandbox_overhead.py --repeat 3
+    python benchmarks/bench_sandbox_overhead.py --repeat 3 --one-cpu
     python benchmarks/bench_sandbox_overhead.py --repeat 1 --profile parent
     python benchmarks/bench_sandbox_overhead.py --repeat 1 --assignment monitoring-tax
+    python benchmarks/bench_sandbox_overhead.py --hand-over
+
+``--hand-over`` measures one round trip alone (a batch of 1, 5 or 30 calls of a one-line
+function): wall and CPU microseconds of the judge and the child, with both on one CPU (as a
+pinned grading worker and its sandbox) and free to run on any CPU (an unpinned worker).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import resource
 import statistics
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -212,6 +218,59 @@ def _profile_child(notebook: dict[str, Any], top: int) -> None:
     pstats.Stats(str(output)).sort_stats("tottime").print_stats(top)
 
 
+_ONE_LINE = "def f(s):\n    return s['elapsed_seconds'] > 240 or s['smoke_ppm'] > 150\n"
+
+
+def _hand_over(isolation: Any, trips: int = 3000) -> None:
+    """Microseconds per round trip, on one CPU and floating (see the module's docstring)."""
+    from mlip_autograder import _sandbox
+    from mlip_autograder._config import Limits
+    from mlip_autograder._sandbox import SandboxedNotebook
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    state = {
+        "elapsed_seconds": 12.0,
+        "planned_seconds": 100.0,
+        "chamber_temp_c": 123.456,
+        "surface_temp_c": 99.123,
+        "smoke_ppm": 1.234,
+    }
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": _ONE_LINE}]}
+    allowed = os.sched_getaffinity(0)
+    for label, cpus in (("one CPU", {min(allowed)}), (f"any of {len(allowed)} CPUs", allowed)):
+        os.sched_setaffinity(0, cpus)  # the sandbox inherits it
+        try:
+            with SandboxedNotebook(notebook, Limits(), isolation) as sandbox:
+                sandbox.start()
+                assert sandbox._process is not None
+
+                def child_cpu(sandbox: SandboxedNotebook = sandbox) -> float:
+                    total = 0.0
+                    assert sandbox._process is not None
+                    for pid in _sandbox._descendants(sandbox._process.pid):
+                        with contextlib.suppress(OSError, IndexError, ValueError):
+                            stat = Path(f"/proc/{pid}/stat").read_text()
+                            fields = stat.rpartition(")")[2].split()
+                            total += (int(fields[11]) + int(fields[12])) / ticks
+                    return total
+
+                for size in (1, 5, 30):
+                    own, child = resource.getrusage(resource.RUSAGE_SELF), child_cpu()
+                    started = time.perf_counter()
+                    for _ in range(trips):
+                        sandbox.call_groups([("f", [[state]] * size, True)])
+                    wall = time.perf_counter() - started
+                    after = resource.getrusage(resource.RUSAGE_SELF)
+                    judge = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
+                    print(
+                        f"{label:>14}, batch of {size:2}: {wall / trips * 1e6:5.0f} us wall, "
+                        f"judge {judge / trips * 1e6:4.0f} us CPU, "
+                        f"child {(child_cpu() - child) / trips * 1e6:4.0f} us CPU per round trip"
+                    )
+        finally:
+            os.sched_setaffinity(0, allowed)
+
+
 def main() -> None:
     global ASSIGNMENT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -222,6 +281,14 @@ def main() -> None:
     parser.add_argument("--profile", choices=("parent", "child"), help="cProfile one side")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
     parser.add_argument("--assignment", default=ASSIGNMENT, help=f"default {ASSIGNMENT}")
+    parser.add_argument(
+        "--hand-over", action="store_true", help="one round trip's cost, one CPU vs floating"
+    )
+    parser.add_argument(
+        "--one-cpu",
+        action="store_true",
+        help="judge and sandbox on one CPU, as a pinned grading worker (default: any CPU)",
+    )
     args = parser.parse_args()
     ASSIGNMENT = args.assignment
 
@@ -230,6 +297,11 @@ def main() -> None:
     notebook = _source()
     isolation = detect_isolation(setting=args.isolation)
     _count_jails()
+    if args.one_cpu:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # the sandbox inherits it
+    if args.hand_over:
+        _hand_over(isolation)
+        return
     if args.profile == "child":
         _profile_child(notebook, args.top)
         return
@@ -248,9 +320,10 @@ def main() -> None:
         notebook_cpu, checks_cpu, points_boxed = _sandboxed(notebook, isolation)
         boxed.append((notebook_cpu, checks_cpu))
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    cpus = "one CPU" if args.one_cpu else f"any of {len(os.sched_getaffinity(0))} CPUs"
     print(
-        f"{ASSIGNMENT} reference, {args.repeat} run(s) each, sandbox {isolation.kind}; "
-        f"load average {load}"
+        f"{ASSIGNMENT} reference, {args.repeat} run(s) each, sandbox {isolation.kind}, "
+        f"{cpus}; load average {load}"
     )
     print(f"points in-process {points_inside}, sandboxed {points_boxed}")
     rows = []

@@ -15,7 +15,7 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
 
     [autograde]
     workers = 2
-    pin_cpus = "auto"       # pin each worker and its sandbox to one CPU when CPUs are idle
+    pin_cpus = "auto"       # pin each worker and its sandbox to one CPU, the idlest first
     scheduler = "tcp://grader-head:8786"  # optional: judge on a Dask cluster (docs/cluster.md)
 """
 
@@ -72,12 +72,11 @@ class CourseConfig:
     limits: Limits = Limits()
     workers: int = 2
     #: Pin each grading worker, and the sandboxes it starts, to one CPU. A judge and its
-    #: sandbox take turns (a call, an answer, the next call), and a wake-up on another CPU
-    #: costs several times the work of a small batch; on one CPU the turn-taking is cheap.
-    #: But a worker pinned to a CPU another process keeps busy loses that CPU's time (measured:
-    #: the gain over naive grading fell from 1.56x to 1.05x next to other jobs), so ``"auto"``
-    #: pins only when enough CPUs are idle at the start of a run, and a pinned worker that
-    #: then waits for its CPU unpins for the rest of the run; ``True``/``False`` force it.
+    #: sandbox take turns (a call, an answer, the next call), and a hand-over between CPUs
+    #: costs two to three times one on a single CPU. ``"auto"`` pins when there is a CPU per
+    #: worker, the idlest first (next to a busy job, pinned still beats floating: the kernel
+    #: moves the job, not the worker), and a pinned worker that waits for its CPU while another
+    #: CPU idles unpins for the rest of the run; ``True``/``False`` force it.
     pin_cpus: bool | str = "auto"
     #: ``"bubblewrap"``: grading needs a working jail and refuses without one (fails closed).
     #: ``"none"``: the course explicitly grades without isolation; every report says so.
@@ -164,7 +163,7 @@ def default_toml() -> str:
         f"disk_mb = {limits.disk_mb}  # each writable tmpfs of the jail (/scratch, /tmp)\n"
         "\n[autograde]\n"
         f"workers = {CourseConfig.workers}\n"
-        'pin_cpus = "auto"  # one CPU per worker and its sandbox when CPUs are idle (Linux)\n'
+        'pin_cpus = "auto"  # one CPU per worker and its sandbox, the idlest first (Linux)\n'
         '# scheduler = "tcp://grader-head:8786"  # judge on a Dask cluster (docs/cluster.md)\n'
     )
 

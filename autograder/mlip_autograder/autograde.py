@@ -258,14 +258,12 @@ def _judge_locally(
     """Stage 1 on a local process pool (spawned workers, optionally pinned to CPUs)."""
     context = multiprocessing.get_context("spawn")
     slots = context.Value("i", 0)
+    order = pin_order(config.pin_cpus, workers)
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_pin_worker,
-        initargs=(
-            slots if pin_cpus(config.pin_cpus, workers) else None,
-            config.pin_cpus == "auto",
-        ),
+        initargs=(slots if order is not None else None, config.pin_cpus == "auto", order),
     ) as pool:
         futures = {}
         for name, digest in pending:
@@ -299,70 +297,101 @@ def _judge_locally(
 FREE_CPU_IDLE_SHARE = 0.75
 
 
-def free_cpus(interval: float = 0.2) -> tuple[int, int] | None:
-    """(free, usable) CPUs of this process, sampled from ``/proc/stat`` over ``interval``.
+def _cpu_times() -> dict[int, tuple[int, int]]:
+    """(idle, total) clock ticks of every CPU since boot, from ``/proc/stat``."""
+    times = {}
+    with open("/proc/stat", encoding="ascii") as stream:
+        for line in stream:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name[3:].isdigit():
+                values = [int(value) for value in fields[:8]]
+                times[int(name[3:])] = (values[3] + values[4], sum(values))  # idle + iowait
+    return times
+
+
+def _idle_shares(
+    before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]], cpus: set[int]
+) -> dict[int, float]:
+    """Share of the time between two :func:`_cpu_times` samples each of ``cpus`` sat idle."""
+    shares = {}
+    for cpu in cpus:
+        if cpu in before and cpu in after:
+            total = after[cpu][1] - before[cpu][1]
+            shares[cpu] = (after[cpu][0] - before[cpu][0]) / total if total > 0 else 1.0
+    return shares
+
+
+def cpu_idle_shares(interval: float = 0.2) -> dict[int, float] | None:
+    """Idle share of each CPU this process may use, sampled over ``interval`` seconds.
 
     None where that cannot be read (not Linux): then ``"auto"`` does not pin.
     """
     if not hasattr(os, "sched_getaffinity"):
         return None
-
-    def sample() -> dict[int, tuple[int, int]]:
-        times = {}
-        with open("/proc/stat", encoding="ascii") as stream:
-            for line in stream:
-                name, *fields = line.split()
-                if name.startswith("cpu") and name[3:].isdigit():
-                    values = [int(value) for value in fields[:8]]
-                    idle = values[3] + values[4]  # idle + iowait
-                    times[int(name[3:])] = (idle, sum(values))
-        return times
-
     try:
         usable = os.sched_getaffinity(0)
-        before = sample()
+        before = _cpu_times()
         time.sleep(interval)
-        after = sample()
+        after = _cpu_times()
     except (OSError, ValueError):
         return None
-    free = 0
-    for cpu in usable:
-        if cpu in before and cpu in after:
-            idle = after[cpu][0] - before[cpu][0]
-            total = after[cpu][1] - before[cpu][1]
-            free += total > 0 and idle / total >= FREE_CPU_IDLE_SHARE
-    return free, len(usable)
+    return _idle_shares(before, after, usable)
+
+
+def free_cpus(interval: float = 0.2) -> tuple[int, int] | None:
+    """(free, usable) CPUs of this process, sampled from ``/proc/stat`` over ``interval``."""
+    shares = cpu_idle_shares(interval)
+    if shares is None:
+        return None
+    return sum(share >= FREE_CPU_IDLE_SHARE for share in shares.values()), len(shares)
+
+
+def pin_order(setting: bool | str, workers: int) -> list[int] | None:
+    """The CPUs this run's workers pin to, in the order they take them (None: don't pin).
+
+    ``true``: every usable CPU in turn. ``"auto"``: only with a CPU per worker, the idlest
+    CPUs first, so a worker meets a busy neighbour only when no CPU is free. Pinned next to
+    one is still faster than floating (measured in the instructor guide: the kernel moves the
+    neighbour, not the pinned worker, and every judge-sandbox hand-over stays on one CPU);
+    a worker that waits while another CPU idles unpins (:func:`_judge_on_worker`).
+    """
+    if setting is False or not hasattr(os, "sched_getaffinity"):
+        return None
+    if setting is True:
+        return sorted(os.sched_getaffinity(0))
+    shares = cpu_idle_shares()
+    if shares is None or len(shares) < workers:
+        return None
+    return sorted(shares, key=lambda cpu: (-round(shares[cpu], 1), cpu))
 
 
 def pin_cpus(setting: bool | str, workers: int) -> bool:
-    """Whether this run pins its workers: the course's ``pin_cpus``, ``"auto"`` decided now.
-
-    ``"auto"`` pins only when every usable CPU is free and there is one per worker: pinned
-    next to a busy process, a worker waits for that CPU while another one idles.
-    """
-    if isinstance(setting, bool):
-        return setting
-    measured = free_cpus()
-    return measured is not None and measured[0] == measured[1] >= workers
+    """Whether this run pins its workers (see :func:`pin_order`)."""
+    return pin_order(setting, workers) is not None
 
 
 #: A pinned worker that waited for its CPU at least this share of the time it ran, while judging
 #: one submission, shares that CPU with another job (an idle pinned CPU: under 0.1; a busy
-#: neighbour on it: 1 or more): it stops pinning for the rest of the run.
+#: neighbour on it: 1 or more) ...
 CONTENDED_WAIT_SHARE = 0.5
+#: ... and unpins for the rest of the run if meanwhile another of its CPUs sat idle at least
+#: this share of the time (the kernel could have run it there). When every CPU is busy, it
+#: stays: floating would only add cross-CPU hand-overs with its sandbox.
+IDLE_ELSEWHERE_SHARE = 0.25
 #: The CPUs this worker was allowed before it pinned itself (empty: not pinned, or pinned for
 #: good by ``pin_cpus = true``).
 _unpinned_cpus: set[int] = set()
 
 
-def _pin_worker(slots: Any, adaptive: bool = False) -> None:
+def _pin_worker(slots: Any, adaptive: bool = False, order: list[int] | None = None) -> None:
     """Worker start-up: die with the parent; take the next worker slot and stay on that slot's
-    CPU (None: don't), with ``adaptive`` (``pin_cpus = "auto"``) only while it is not busy.
+    CPU of ``order`` (default: every usable CPU in turn; ``slots`` None: don't pin), with
+    ``adaptive`` (``pin_cpus = "auto"``) only while that pays.
 
     The sandboxes this worker starts inherit the CPU. A judge and its sandbox take turns, so
     sharing a CPU costs them nothing, while a wake-up on another CPU costs far more than a
-    small batch of calls (measured in the autograde benchmark). Where the system has no CPU
-    affinity (macOS, Windows) this does nothing.
+    small batch of calls (``bench_sandbox_overhead.py --hand-over``). Where the system has no
+    CPU affinity (macOS, Windows) this does nothing.
     """
     from mlip_autograder._sandbox import die_with_parent
 
@@ -374,7 +403,7 @@ def _pin_worker(slots: Any, adaptive: bool = False) -> None:
         slots.value += 1
     try:
         allowed = os.sched_getaffinity(0)
-        cpus = sorted(allowed)
+        cpus = [cpu for cpu in order or sorted(allowed) if cpu in allowed] or sorted(allowed)
         os.sched_setaffinity(0, {cpus[index % len(cpus)]})
         if adaptive:
             _unpinned_cpus.update(allowed)
@@ -391,20 +420,39 @@ def _schedstat() -> tuple[float, float] | None:
         return None
 
 
-def _judge_on_worker(root: str, assignment_id: str, student: str, force: bool) -> dict[str, Any]:
-    """Worker task: :func:`grade_submission`, then stop pinning if the CPU proved busy.
+def _idle_elsewhere(before: dict[int, tuple[int, int]] | None) -> bool:
+    """Whether a CPU this worker may not use now, but was allowed, idled since ``before``."""
+    if before is None:
+        return True  # unknown: unpin as before, floating is the safe side
+    try:
+        after = _cpu_times()
+        mine = os.sched_getaffinity(0)
+    except (OSError, ValueError):
+        return True
+    shares = _idle_shares(before, after, _unpinned_cpus - mine)
+    return any(share >= IDLE_ELSEWHERE_SHARE for share in shares.values())
 
-    ``"auto"`` decides pinning from the CPUs free when the run starts; a job that starts later
-    on a pinned worker's CPU would halve that worker for the rest of the run. So a pinned worker
-    that waited for its CPU (``CONTENDED_WAIT_SHARE``) while judging goes back to every CPU
-    it was allowed; its next sandboxes follow. The job record says so (``"unpinned": true``).
+
+def _judge_on_worker(root: str, assignment_id: str, student: str, force: bool) -> dict[str, Any]:
+    """Worker task: :func:`grade_submission`, then stop pinning if that would have paid.
+
+    ``"auto"`` decides pinning when the run starts; a job that starts later on a pinned
+    worker's CPU takes part of that CPU. As long as the other CPUs are busy too, staying
+    pinned costs nothing (the worker would wait wherever it ran); but a pinned worker that
+    waited for its CPU (``CONTENDED_WAIT_SHARE``) while another of its CPUs idled
+    (``IDLE_ELSEWHERE_SHARE``) goes back to every CPU it was allowed; its next sandboxes
+    follow. The job record says so (``"unpinned": true``).
     """
     before = _schedstat() if _unpinned_cpus else None
+    try:
+        ticks = _cpu_times() if before is not None else None
+    except (OSError, ValueError):
+        ticks = None
     summary = grade_submission(root, assignment_id, student, force)
     after = _schedstat() if before is not None else None
     if before is not None and after is not None:
         ran, waited = after[0] - before[0], after[1] - before[1]
-        if ran > 0 and waited >= CONTENDED_WAIT_SHARE * ran:
+        if ran > 0 and waited >= CONTENDED_WAIT_SHARE * ran and _idle_elsewhere(ticks):
             try:
                 os.sched_setaffinity(0, _unpinned_cpus)
             except OSError:

@@ -163,13 +163,18 @@ def _cpus(*, pin: bool | str) -> str:
         return "workers are not pinned (no CPU affinity on this system)"
     count = len(os.sched_getaffinity(0))
     if pin == "auto":
-        from mlip_autograder.autograde import free_cpus
+        from mlip_autograder.autograde import cpu_idle_shares
 
-        measured = free_cpus()
-        now = f"{measured[0]} of {measured[1]} free now" if measured else "unknown"
+        shares = cpu_idle_shares()
+        now = (
+            "idle now: " + ", ".join(f"CPU {cpu} {share:.0%}" for cpu, share in shares.items())
+            if shares
+            else "idle shares unknown"
+        )
         return (
-            f"each worker and its sandbox share one CPU when every CPU is free at the start "
-            f'of a run (pin_cpus = "auto"; {now}), else workers are not pinned'
+            f"each worker and its sandbox share one CPU, the idlest CPUs first, when there is "
+            f'one per worker (pin_cpus = "auto"; {now}); a worker that waits while another '
+            f"CPU idles unpins; " + _FAIRNESS
         )
     if not pin:
         return f"workers are not pinned (pin_cpus = false); {count} CPU(s) available; " + _FAIRNESS

@@ -153,12 +153,16 @@ def test_only_auto_pinning_may_unpin(monkeypatch: pytest.MonkeyPatch) -> None:
         assert autograde._unpinned_cpus == (before if adaptive else set())
 
 
-@pytest.mark.parametrize(("waited", "unpinned"), [(0.05, False), (0.6, True)])
-def test_a_pinned_worker_whose_cpu_is_busy_unpins(
-    monkeypatch: pytest.MonkeyPatch, waited: float, unpinned: bool
+@pytest.mark.parametrize(
+    ("waited", "idle_elsewhere", "unpinned"),
+    [(0.05, 0.9, False), (0.6, 0.9, True), (0.6, 0.05, False)],
+)
+def test_a_pinned_worker_unpins_when_it_waits_while_another_cpu_idles(
+    monkeypatch: pytest.MonkeyPatch, waited: float, idle_elsewhere: float, unpinned: bool
 ) -> None:
     """A pinned worker that waited for its CPU while judging (a job started next to it after
-    the run decided to pin) goes back to every CPU; one that hardly waited stays pinned."""
+    the run decided to pin) goes back to every CPU if another one sat idle meanwhile; one
+    that hardly waited, or whose other CPUs were busy too, stays pinned."""
     import os
 
     from mlip_autograder import autograde
@@ -166,13 +170,22 @@ def test_a_pinned_worker_whose_cpu_is_busy_unpins(
     if not hasattr(os, "sched_setaffinity"):
         pytest.skip("no CPU affinity on this system")
     before = os.sched_getaffinity(0)
+    if len(before) < 2:
+        pytest.skip("one CPU: nowhere else to go")
     cpu = min(before)
     try:
         os.sched_setaffinity(0, {cpu})
     except OSError:
         pytest.skip("this container does not allow changing CPU affinity")
     readings = iter([(10.0, 1.0), (11.0, 1.0 + waited)])  # ran 1 s, waited `waited` s
+    ticks = iter(
+        [
+            {other: (0, 0) for other in before},
+            {other: (0 if other == cpu else int(idle_elsewhere * 100), 100) for other in before},
+        ]
+    )
     monkeypatch.setattr(autograde, "_schedstat", lambda: next(readings))
+    monkeypatch.setattr(autograde, "_cpu_times", lambda: next(ticks))
     monkeypatch.setattr(autograde, "grade_submission", lambda *args: {"status": "graded"})
     monkeypatch.setattr(autograde, "_unpinned_cpus", set(before))
     try:
@@ -183,6 +196,31 @@ def test_a_pinned_worker_whose_cpu_is_busy_unpins(
     assert summary.get("job", {}).get("unpinned", False) is unpinned
     assert after == (before if unpinned else {cpu})
     assert bool(autograde._unpinned_cpus) is not unpinned  # unpinned once: not checked again
+
+
+def test_workers_take_the_cpus_of_the_pin_order() -> None:
+    """Slot i takes the i-th CPU of the run's order (the idlest first under ``"auto"``)."""
+    import multiprocessing
+    import os
+
+    from mlip_autograder.autograde import _pin_worker
+
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    order = sorted(before, reverse=True)
+    slots = multiprocessing.get_context("spawn").Value("i", 0)
+    chosen = []
+    try:
+        for _ in range(len(order)):
+            _pin_worker(slots, False, order)
+            chosen.append(os.sched_getaffinity(0))
+            os.sched_setaffinity(0, before)
+    except OSError:
+        pytest.skip("this container does not allow changing CPU affinity")
+    finally:
+        os.sched_setaffinity(0, before)
+    assert chosen == [{cpu} for cpu in order]
 
 
 def test_forged_answers_are_a_crash_not_a_judge_error() -> None:
