@@ -293,10 +293,6 @@ def _judge_locally(
         yield name, digest, summary
 
 
-#: A CPU counts as free when it was idle at least this share of the sampled time.
-FREE_CPU_IDLE_SHARE = 0.75
-
-
 def _cpu_times() -> dict[int, tuple[int, int]]:
     """(idle, total) clock ticks of every CPU since boot, from ``/proc/stat``."""
     times = {}
@@ -336,14 +332,6 @@ def cpu_idle_shares(interval: float = 0.2) -> dict[int, float] | None:
     except (OSError, ValueError):
         return None
     return _idle_shares(before, after, usable)
-
-
-def free_cpus(interval: float = 0.2) -> tuple[int, int] | None:
-    """(free, usable) CPUs of this process, sampled from ``/proc/stat`` over ``interval``."""
-    shares = cpu_idle_shares(interval)
-    if shares is None:
-        return None
-    return sum(share >= FREE_CPU_IDLE_SHARE for share in shares.values()), len(shares)
 
 
 def pin_order(setting: bool | str, workers: int) -> list[int] | None:

@@ -92,13 +92,15 @@ class _Recorder:
         return answers
 
 
-def test_lanes_take_turns_in_scenario_order_whatever_the_threads_do() -> None:
+def test_lanes_take_turns_in_scenario_order_whatever_the_work_between_calls() -> None:
     """Lane i asks ``i + 1`` times: pass k carries the lanes still asking, in lane order; the
     results come back in scenario order; a second run sends exactly the same messages."""
     import threading
     import time
 
     from mlip_autograder._side_by_side import SideBySide
+
+    before = threading.active_count()
 
     def run() -> tuple[list[Any], list[list[tuple[str, int]]], int]:
         recorder = _Recorder({"f": lambda lane, step: (lane, step)})
@@ -119,7 +121,7 @@ def test_lanes_take_turns_in_scenario_order_whatever_the_threads_do() -> None:
     assert round_trips == len(messages) == 5  # the longest lane's calls, not the sum (15)
     assert [len(message) for message in messages] == [5, 4, 3, 2, 1]
     assert run() == (results, messages, round_trips)
-    assert threading.active_count() < 20  # lanes end with their scenarios
+    assert threading.active_count() == before  # lanes are greenlets in the judge's thread
 
 
 def test_a_failing_lane_raises_after_the_others_finished() -> None:
@@ -142,6 +144,33 @@ def test_a_failing_lane_raises_after_the_others_finished() -> None:
     with pytest.raises(KeyError, match="judge bug"):
         side.run([good, bad, good])
     assert finished == ["good", "good"]
+
+
+def test_an_interrupt_in_a_lane_stops_the_run_and_unwinds_the_others() -> None:
+    """Not a lane's error but an interrupt (Ctrl-C in the judge): the run stops at once, no
+    further round trip, and every other started lane's ``finally`` runs before it propagates."""
+    from mlip_autograder._side_by_side import SideBySide
+
+    recorder = _Recorder({"f": lambda x: x})
+    side = SideBySide(cast(Any, recorder))
+    unwound = []
+
+    def patient(name: str) -> None:
+        try:
+            for step in range(5):
+                side.call("f", [step])
+        finally:
+            unwound.append(name)
+
+    def interrupted() -> None:
+        side.call("f", [0])
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        side.run([partial(patient, "first"), interrupted, partial(patient, "third")])
+    assert sorted(unwound) == ["first", "third"]
+    assert recorder.messages == [[("f", 1), ("f", 1), ("f", 1)]]  # the first pass only
+    assert side.call("f", [7]) == 7  # outside a run, calls go straight to the sandbox
 
 
 #: A guard that fails differently per chaos model, so each scenario has its own story; the
