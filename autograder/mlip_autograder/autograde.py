@@ -353,11 +353,6 @@ def pin_order(setting: bool | str, workers: int) -> list[int] | None:
     return sorted(shares, key=lambda cpu: (-round(shares[cpu], 1), cpu))
 
 
-def pin_cpus(setting: bool | str, workers: int) -> bool:
-    """Whether this run pins its workers (see :func:`pin_order`)."""
-    return pin_order(setting, workers) is not None
-
-
 #: A pinned worker that waited for its CPU at least this share of the time it ran, while judging
 #: one submission, shares that CPU with another job (an idle pinned CPU: under 0.1; a busy
 #: neighbour on it: 1 or more) ...
