@@ -75,7 +75,7 @@ class CourseConfig:
     #: sandbox take turns (a call, an answer, the next call), and a hand-over between CPUs
     #: costs two to three times one on a single CPU. ``"auto"`` pins when there is a CPU per
     #: worker, the idlest first (next to a busy job, pinned still beats floating: the kernel
-    #: moves the job, not the worker), and a pinned worker that waits for its CPU while another
+    #: can move the job, not the worker), and a pinned worker that waits for its CPU while another
     #: CPU idles unpins for the rest of the run; ``True``/``False`` force it.
     pin_cpus: bool | str = "auto"
     #: ``"bubblewrap"``: grading needs a working jail and refuses without one (fails closed).

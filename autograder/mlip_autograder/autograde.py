@@ -339,8 +339,8 @@ def pin_order(setting: bool | str, workers: int) -> list[int] | None:
 
     ``true``: every usable CPU in turn. ``"auto"``: only with a CPU per worker, the idlest
     CPUs first, so a worker meets a busy neighbour only when no CPU is free. Pinned next to
-    one is still faster than floating (measured in the instructor guide: the kernel moves the
-    neighbour, not the pinned worker, and every judge-sandbox hand-over stays on one CPU);
+    one is still faster than floating (measured in the instructor guide: the kernel can move
+    the neighbour, not the pinned worker, and every judge-sandbox hand-over stays on one CPU);
     a worker that waits while another CPU idles unpins (:func:`_judge_on_worker`).
     """
     if setting is False or not hasattr(os, "sched_getaffinity"):
