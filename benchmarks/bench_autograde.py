@@ -217,7 +217,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from mlip_autograder.autograde import _gradebook_score, cpu_idle_shares, pin_order
+    from mlip_autograder._cpus import cpu_idle_shares
+    from mlip_autograder.autograde import _gradebook_score
     from mlip_autograder.course import default_sources
 
     work = Path(tempfile.mkdtemp(prefix="mlip-bench-"))
@@ -238,13 +239,12 @@ def main() -> None:
             with _Neighbour() if busy else contextlib.nullcontext():
                 load = _load()
                 idle = cpu_idle_shares()
-                order = pin_order("auto", args.workers)
                 ours_seconds, report = _grade_ours(ours, args.workers)
                 if local_idle is None:
                     local_idle = (ours_seconds, report)
                 statuses = sorted({grade.status for grade in report.grades})
                 scores = sorted({grade.score for grade in report.grades})
-                unpinned = sum(bool((grade.job or {}).get("unpinned")) for grade in report.grades)
+                cpus = sorted({str((grade.job or {}).get("cpu", "-")) for grade in report.grades})
                 print(
                     f"[{label}] ours  (autograde --workers {args.workers}, {report.isolation}): "
                     f"{ours_seconds:8.1f} s = {ours_seconds / n:6.2f} s/submission  "
@@ -252,9 +252,8 @@ def main() -> None:
                 )
                 shares = ", ".join(f"{cpu}: {share:.0%}" for cpu, share in (idle or {}).items())
                 print(
-                    f"[{label}] pin_cpus auto: CPUs idle just before the run {{{shares}}} -> "
-                    f"{f'pinned to {order}' if order is not None else 'not pinned'}"
-                    f"; workers that unpinned during the run: {unpinned}"
+                    f"[{label}] CPUs idle just before the run {{{shares}}}; CPUs the judges "
+                    f"claimed: {', '.join(cpus)} (-: none free, unpinned)"
                 )
                 if args.no_naive:
                     continue

@@ -15,7 +15,7 @@ A course keeps its settings in ``mlip_course.toml`` next to ``nbgrader_config.py
 
     [autograde]
     workers = 2
-    pin_cpus = "auto"       # pin each worker and its sandbox to one CPU, the idlest first
+    pin_cpus = "auto"       # each judge and its sandbox claim a CPU per submission
     scheduler = "tcp://grader-head:8786"  # optional: judge on a Dask cluster (docs/cluster.md)
 """
 
@@ -71,12 +71,10 @@ class CourseConfig:
 
     limits: Limits = Limits()
     workers: int = 2
-    #: Pin each grading worker, and the sandboxes it starts, to one CPU. A judge and its
-    #: sandbox take turns (a call, an answer, the next call), and a hand-over between CPUs
-    #: costs two to three times one on a single CPU. ``"auto"`` pins when there is a CPU per
-    #: worker, the idlest first (next to a busy job, pinned still beats floating: the kernel
-    #: can move the job, not the worker), and a pinned worker that waits for its CPU while another
-    #: CPU idles unpins for the rest of the run; ``True``/``False`` force it.
+    #: Pin each judge, and the sandboxes it starts, to a CPU of its own while it grades a
+    #: submission (``"auto"`` or ``True``; ``False`` turns it off): a judge and its sandbox
+    #: take turns, and a hand-over between CPUs costs two to three times one on a single CPU.
+    #: Judges claim CPUs through lock files, see :mod:`mlip_autograder._cpus`.
     pin_cpus: bool | str = "auto"
     #: ``"bubblewrap"``: grading needs a working jail and refuses without one (fails closed).
     #: ``"none"``: the course explicitly grades without isolation; every report says so.
@@ -163,7 +161,7 @@ def default_toml() -> str:
         f"disk_mb = {limits.disk_mb}  # each writable tmpfs of the jail (/scratch, /tmp)\n"
         "\n[autograde]\n"
         f"workers = {CourseConfig.workers}\n"
-        'pin_cpus = "auto"  # one CPU per worker and its sandbox, the idlest first (Linux)\n'
+        'pin_cpus = "auto"  # each judge and its sandbox claim a CPU per submission (Linux)\n'
         '# scheduler = "tcp://grader-head:8786"  # judge on a Dask cluster (docs/cluster.md)\n'
     )
 

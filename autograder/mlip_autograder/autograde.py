@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from typing import Any
 
 from mlip.errors import UsageError
 from mlip_autograder._config import CourseConfig, load_config
+from mlip_autograder._cpus import claimed_cpu
 from mlip_autograder._sandbox import WITHOUT_ISOLATION, detect_isolation
 from mlip_autograder._store import read_json, write_json_atomic
 from mlip_autograder.course import Course, nbgrader_api
@@ -255,19 +255,18 @@ def _judge_locally(
     config: CourseConfig,
     force: bool,
 ) -> Judged:
-    """Stage 1 on a local process pool (spawned workers, optionally pinned to CPUs)."""
-    context = multiprocessing.get_context("spawn")
-    slots = context.Value("i", 0)
-    order = pin_order(config.pin_cpus, workers)
+    """Stage 1 on a local process pool (spawned workers, each on a CPU of its own while
+    there is one: see :mod:`mlip_autograder._cpus`)."""
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
-        initializer=_pin_worker,
-        initargs=(slots if order is not None else None, config.pin_cpus == "auto", order),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
     ) as pool:
         futures = {}
         for name, digest in pending:
-            future = pool.submit(_judge_on_worker, str(course.root), assignment_id, name, force)
+            future = pool.submit(
+                _judge_on_worker, str(course.root), assignment_id, name, force, config.pin_cpus
+            )
             futures[future] = (name, digest, time.time())
         starved: list[tuple[str, str, float]] = []
         for future in concurrent.futures.as_completed(futures):
@@ -293,155 +292,23 @@ def _judge_locally(
         yield name, digest, summary
 
 
-def _cpu_times() -> dict[int, tuple[int, int]]:
-    """(idle, total) clock ticks of every CPU since boot, from ``/proc/stat``."""
-    times = {}
-    with open("/proc/stat", encoding="ascii") as stream:
-        for line in stream:
-            name, *fields = line.split()
-            if name.startswith("cpu") and name[3:].isdigit():
-                values = [int(value) for value in fields[:8]]
-                times[int(name[3:])] = (values[3] + values[4], sum(values))  # idle + iowait
-    return times
-
-
-def _idle_shares(
-    before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]], cpus: set[int]
-) -> dict[int, float]:
-    """Share of the time between two :func:`_cpu_times` samples each of ``cpus`` sat idle."""
-    shares = {}
-    for cpu in cpus:
-        if cpu in before and cpu in after:
-            total = after[cpu][1] - before[cpu][1]
-            shares[cpu] = (after[cpu][0] - before[cpu][0]) / total if total > 0 else 1.0
-    return shares
-
-
-def cpu_idle_shares(interval: float = 0.2) -> dict[int, float] | None:
-    """Idle share of each CPU this process may use, sampled over ``interval`` seconds.
-
-    None where that cannot be read (not Linux): then ``"auto"`` does not pin.
-    """
-    if not hasattr(os, "sched_getaffinity"):
-        return None
-    try:
-        usable = os.sched_getaffinity(0)
-        before = _cpu_times()
-        time.sleep(interval)
-        after = _cpu_times()
-    except (OSError, ValueError):
-        return None
-    return _idle_shares(before, after, usable)
-
-
-def pin_order(setting: bool | str, workers: int) -> list[int] | None:
-    """The CPUs this run's workers pin to, in the order they take them (None: don't pin).
-
-    ``true``: every usable CPU in turn. ``"auto"``: only with a CPU per worker, the idlest
-    CPUs first, so a worker meets a busy neighbour only when no CPU is free. Pinned next to
-    one is still faster than floating (measured in the instructor guide: the kernel can move
-    the neighbour, not the pinned worker, and every judge-sandbox hand-over stays on one CPU);
-    a worker that waits while another CPU idles unpins (:func:`_judge_on_worker`).
-    """
-    if setting is False or not hasattr(os, "sched_getaffinity"):
-        return None
-    if setting is True:
-        return sorted(os.sched_getaffinity(0))
-    shares = cpu_idle_shares()
-    if shares is None or len(shares) < workers:
-        return None
-    return sorted(shares, key=lambda cpu: (-round(shares[cpu], 1), cpu))
-
-
-#: A pinned worker that waited for its CPU at least this share of the time it ran, while judging
-#: one submission, shares that CPU with another job (an idle pinned CPU: under 0.1; a busy
-#: neighbour on it: 1 or more) ...
-CONTENDED_WAIT_SHARE = 0.5
-#: ... and unpins for the rest of the run if meanwhile another of its CPUs sat idle at least
-#: this share of the time (the kernel could have run it there). When every CPU is busy, it
-#: stays: floating would only add cross-CPU hand-overs with its sandbox.
-IDLE_ELSEWHERE_SHARE = 0.25
-#: The CPUs this worker was allowed before it pinned itself (empty: not pinned, or pinned for
-#: good by ``pin_cpus = true``).
-_unpinned_cpus: set[int] = set()
-
-
-def _pin_worker(slots: Any, adaptive: bool = False, order: list[int] | None = None) -> None:
-    """Worker start-up: die with the parent; take the next worker slot and stay on that slot's
-    CPU of ``order`` (default: every usable CPU in turn; ``slots`` None: don't pin), with
-    ``adaptive`` (``pin_cpus = "auto"``) only while that pays.
-
-    The sandboxes this worker starts inherit the CPU. A judge and its sandbox take turns, so
-    sharing a CPU costs them nothing, while a wake-up on another CPU costs far more than a
-    small batch of calls (``bench_sandbox_overhead.py --hand-over``). Where the system has no
-    CPU affinity (macOS, Windows) this does nothing.
-    """
+def _start_worker() -> None:
+    """Worker start-up: die with the parent (a killed ``autograde`` leaves no worker, nor,
+    through bwrap, any jail)."""
     from mlip_autograder._sandbox import die_with_parent
 
-    die_with_parent()  # a killed `autograde` leaves no worker (nor, through bwrap, any jail)
-    if slots is None or not hasattr(os, "sched_setaffinity"):
-        return
-    with slots.get_lock():
-        index = int(slots.value)
-        slots.value += 1
-    try:
-        allowed = os.sched_getaffinity(0)
-        cpus = [cpu for cpu in order or sorted(allowed) if cpu in allowed] or sorted(allowed)
-        os.sched_setaffinity(0, {cpus[index % len(cpus)]})
-        if adaptive:
-            _unpinned_cpus.update(allowed)
-    except OSError:  # a restricted container: grading works, only slower
-        pass
+    die_with_parent()
 
 
-def _schedstat() -> tuple[float, float] | None:
-    """Seconds this process has run on a CPU and waited for one (Linux schedstat)."""
-    try:
-        ran, waited = Path("/proc/self/schedstat").read_text().split()[:2]
-        return int(ran) / 1e9, int(waited) / 1e9
-    except (OSError, ValueError):
-        return None
-
-
-def _idle_elsewhere(before: dict[int, tuple[int, int]] | None) -> bool:
-    """Whether a CPU this worker may not use now, but was allowed, idled since ``before``."""
-    if before is None:
-        return True  # unknown: unpin as before, floating is the safe side
-    try:
-        after = _cpu_times()
-        mine = os.sched_getaffinity(0)
-    except (OSError, ValueError):
-        return True
-    shares = _idle_shares(before, after, _unpinned_cpus - mine)
-    return any(share >= IDLE_ELSEWHERE_SHARE for share in shares.values())
-
-
-def _judge_on_worker(root: str, assignment_id: str, student: str, force: bool) -> dict[str, Any]:
-    """Worker task: :func:`grade_submission`, then stop pinning if that would have paid.
-
-    ``"auto"`` decides pinning when the run starts; a job that starts later on a pinned
-    worker's CPU takes part of that CPU. As long as the other CPUs are busy too, staying
-    pinned costs nothing (the worker would wait wherever it ran); but a pinned worker that
-    waited for its CPU (``CONTENDED_WAIT_SHARE``) while another of its CPUs idled
-    (``IDLE_ELSEWHERE_SHARE``) goes back to every CPU it was allowed; its next sandboxes
-    follow. The job record says so (``"unpinned": true``).
-    """
-    before = _schedstat() if _unpinned_cpus else None
-    try:
-        ticks = _cpu_times() if before is not None else None
-    except (OSError, ValueError):
-        ticks = None
-    summary = grade_submission(root, assignment_id, student, force)
-    after = _schedstat() if before is not None else None
-    if before is not None and after is not None:
-        ran, waited = after[0] - before[0], after[1] - before[1]
-        if ran > 0 and waited >= CONTENDED_WAIT_SHARE * ran and _idle_elsewhere(ticks):
-            try:
-                os.sched_setaffinity(0, _unpinned_cpus)
-            except OSError:
-                return summary
-            _unpinned_cpus.clear()
-            summary.setdefault("job", {})["unpinned"] = True
+def _judge_on_worker(
+    root: str, assignment_id: str, student: str, force: bool, pin: bool | str = "auto"
+) -> dict[str, Any]:
+    """Worker task: :func:`grade_submission` on a CPU of its own while there is one
+    (:func:`mlip_autograder._cpus.claimed_cpu`); the job record names it (``"cpu"``)."""
+    with claimed_cpu(pin) as cpu:
+        summary = grade_submission(root, assignment_id, student, force)
+    if cpu is not None:
+        summary.setdefault("job", {})["cpu"] = cpu
     return summary
 
 

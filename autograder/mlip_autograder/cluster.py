@@ -97,7 +97,7 @@ def _judge_pool(size: int) -> concurrent.futures.ProcessPoolExecutor:
     jail from a thread of the multi-threaded Dask worker is not safe, and a judge that outlives
     its task's wall limit can be killed without killing the worker.
     """
-    from mlip_autograder.autograde import _pin_worker
+    from mlip_autograder.autograde import _start_worker
 
     with _pool_lock:
         if not _pool:
@@ -105,8 +105,7 @@ def _judge_pool(size: int) -> concurrent.futures.ProcessPoolExecutor:
                 concurrent.futures.ProcessPoolExecutor(
                     max_workers=max(size, 1),
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_pin_worker,
-                    initargs=(None,),
+                    initializer=_start_worker,
                 )
             )
         return _pool[0]
@@ -119,7 +118,7 @@ def _children_allowed() -> Iterator[None]:
     Dask's nanny starts its worker as a daemonic process, and multiprocessing refuses to start
     children from one, as a daemon cannot wait for them when it is killed. The judge process
     never outlives its worker: it reads its work from a pipe the worker holds, and its
-    initializer (``_pin_worker``) is where the local workers, too, learn to die with their
+    initializer (``_start_worker``) is where the local workers, too, learn to die with their
     parent. The flag is restored at once, under the pool lock.
     """
     config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
@@ -152,10 +151,19 @@ def _discard_pool(pool: concurrent.futures.ProcessPoolExecutor) -> None:
 
 
 def _judge_notebooks(task: dict[str, Any]) -> dict[str, Any]:
-    """In the worker's judge process: every notebook of the task, as plain reports."""
+    """In the worker's judge process: every notebook of the task, as plain reports, judged on
+    a CPU of its own while this host has one unclaimed (as local workers do); ``{"reports":
+    {notebook: report}, "cpu": N or None}``."""
+    from mlip_autograder._cpus import claimed_cpu
     from mlip_autograder._sandbox import detect_isolation
 
     isolation = detect_isolation(setting=task["isolation"])  # fails closed on this host too
+    with claimed_cpu(task.get("pin_cpus", "auto")) as cpu:
+        return {"reports": _judge_each(task, isolation), "cpu": cpu}
+
+
+def _judge_each(task: dict[str, Any], isolation: Any) -> dict[str, Any]:
+    """Each notebook of the task judged; a judge bug is that notebook's verdict."""
     limits = Limits(**task["limits"])
     reports: dict[str, Any] = {}
     for name, notebook in task["notebooks"].items():
@@ -189,7 +197,7 @@ def judge_task(task: dict[str, Any]) -> dict[str, Any]:
     job = {"worker": worker.address, "host": socket.gethostname(), "started": round(started, 3)}
     future = _submit(pool, task)
     try:
-        reports = future.result(timeout=float(task["seconds"]))
+        judged = future.result(timeout=float(task["seconds"]))
     except concurrent.futures.TimeoutError:
         _discard_pool(pool)
         return {
@@ -200,7 +208,9 @@ def judge_task(task: dict[str, Any]) -> dict[str, Any]:
     except concurrent.futures.process.BrokenProcessPool as error:
         _discard_pool(pool)
         raise RuntimeError(f"the judge process on {worker.address} died: {error}") from None
-    return {"reports": reports, "job": {**job, "finished": round(time.time(), 3)}}
+    if judged.get("cpu") is not None:
+        job["cpu"] = judged["cpu"]
+    return {"reports": judged["reports"], "job": {**job, "finished": round(time.time(), 3)}}
 
 
 def _probe(setting: str) -> dict[str, Any]:
@@ -390,6 +400,7 @@ def judge_on_cluster(
                 "sources": submission.sources,
                 "limits": config.limits.to_dict(),
                 "isolation": config.isolation,
+                "pin_cpus": config.pin_cpus,
                 "hidden_seeds": seeds,
                 "hide": [str(course.root)],
                 "seconds": seconds,

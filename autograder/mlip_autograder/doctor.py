@@ -162,23 +162,21 @@ def _cpus(*, pin: bool | str) -> str:
     if not hasattr(os, "sched_getaffinity"):
         return "workers are not pinned (no CPU affinity on this system)"
     count = len(os.sched_getaffinity(0))
-    if pin == "auto":
-        from mlip_autograder.autograde import cpu_idle_shares
-
-        shares = cpu_idle_shares()
-        now = (
-            "idle now: " + ", ".join(f"CPU {cpu} {share:.0%}" for cpu, share in shares.items())
-            if shares
-            else "idle shares unknown"
-        )
-        return (
-            f"each worker and its sandbox share one CPU, the idlest CPUs first, when there is "
-            f'one per worker (pin_cpus = "auto"; {now}); a worker that waits while another '
-            f"CPU idles unpins; " + _FAIRNESS
-        )
     if not pin:
         return f"workers are not pinned (pin_cpus = false); {count} CPU(s) available; " + _FAIRNESS
-    return f"each worker and its sandbox share one CPU, in turn over {count} CPU(s); " + _FAIRNESS
+    from mlip_autograder._cpus import claims_folder, cpu_idle_shares
+
+    shares = cpu_idle_shares()
+    now = (
+        "idle now: " + ", ".join(f"CPU {cpu} {share:.0%}" for cpu, share in shares.items())
+        if shares
+        else "idle shares unknown"
+    )
+    return (
+        f"each worker and its sandbox share one CPU per submission, claimed among {count} "
+        f"CPU(s) so no two judges here share one (more workers than CPUs float; {now}; "
+        f"claims in {claims_folder()}); " + _FAIRNESS
+    )
 
 
 #: How one submission is kept from costing another its time (docs/security.md).

@@ -26,34 +26,13 @@ def test_scheduler_and_pinning_settings(tmp_path: Path) -> None:
             load_config(tmp_path)
 
 
-def test_auto_pins_a_cpu_per_worker_the_idlest_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``"auto"`` pins when there is a CPU per worker, the free CPUs taken first: a worker
-    meets a busy neighbour only when no CPU is left free."""
-    import os
-
-    from mlip_autograder import autograde
-
-    if not hasattr(os, "sched_getaffinity"):
-        pytest.skip("no CPU affinity on this system")
-    assert autograde.pin_order(True, 2) == sorted(os.sched_getaffinity(0))
-    assert autograde.pin_order(False, 2) is None
-    monkeypatch.setattr(autograde, "cpu_idle_shares", lambda: {0: 0.97, 1: 0.99})
-    assert autograde.pin_order("auto", 2) == [0, 1]
-    assert autograde.pin_order("auto", 3) is None  # more workers than CPUs: they would share
-    monkeypatch.setattr(autograde, "cpu_idle_shares", lambda: {0: 0.02, 1: 0.98})  # neighbour
-    assert autograde.pin_order("auto", 1) == [1, 0]  # the one worker gets the free CPU
-    assert autograde.pin_order("auto", 2) == [1, 0]
-    monkeypatch.setattr(autograde, "cpu_idle_shares", lambda: None)  # no /proc/stat
-    assert autograde.pin_order("auto", 1) is None
-
-
 def test_cpu_idle_shares_see_a_busy_neighbour() -> None:
     """A process spinning on one of our CPUs leaves that CPU hardly idle."""
     import os
     import subprocess
     import sys
 
-    from mlip_autograder.autograde import cpu_idle_shares
+    from mlip_autograder._cpus import cpu_idle_shares
 
     if not hasattr(os, "sched_getaffinity") or not Path("/proc/stat").exists():
         pytest.skip("no CPU affinity here")

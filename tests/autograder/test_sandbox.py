@@ -100,127 +100,119 @@ def test_arguments_cross_as_plain_copies() -> None:
         assert original == {"t": 2.0}  # the student's function got a copy
 
 
-def test_workers_pin_themselves_to_distinct_cpus() -> None:
-    """Each grading worker (and the sandboxes it starts) stays on its own CPU."""
-    import multiprocessing
+def _can_pin() -> bool:
     import os
 
-    from mlip_autograder.autograde import _pin_worker
-
     if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no CPU affinity on this system")
+        return False
+    try:
+        os.sched_setaffinity(0, os.sched_getaffinity(0))
+    except OSError:
+        return False
+    return True
+
+
+def test_a_judge_claims_a_cpu_no_other_judge_holds_and_gives_it_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A claim pins this process (so the sandbox it starts) to the first CPU nobody holds;
+    with every CPU held by other judges it floats; leaving restores the affinity and frees
+    the CPU for the next claim."""
+    import fcntl
+    import os
+
+    from mlip_autograder import _cpus
+
+    if not _can_pin():
+        pytest.skip("this system does not allow changing CPU affinity")
+    folder = tmp_path / "claims"
+    monkeypatch.setattr(_cpus, "claims_folder", lambda: folder)
     before = os.sched_getaffinity(0)
     cpus = sorted(before)
+    with _cpus.claimed_cpu("auto") as cpu:
+        assert cpu == cpus[0] and os.sched_getaffinity(0) == {cpus[0]}
+    assert os.sched_getaffinity(0) == before
+    others = []  # other judges' claims: separate open files, as in other processes
     try:
-        os.sched_setaffinity(0, {cpus[0]})
-    except OSError:
-        pytest.skip("this container does not allow changing CPU affinity")
-    os.sched_setaffinity(0, before)
-    slots = multiprocessing.get_context("spawn").Value("i", 0)
-    chosen = []
-    try:
-        for _ in range(len(cpus) + 1):
-            _pin_worker(slots)
-            chosen.append(os.sched_getaffinity(0))
-            os.sched_setaffinity(0, before)
+        for held in cpus:
+            others.append(os.open(folder / f"cpu{held}.lock", os.O_RDWR | os.O_CREAT))
+            fcntl.flock(others[-1], fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with _cpus.claimed_cpu(True) as cpu:
+                expected = cpus[len(others)] if len(others) < len(cpus) else None
+                assert cpu == expected  # the next free CPU; none left: unpinned
+                assert os.sched_getaffinity(0) == (before if cpu is None else {cpu})
     finally:
-        os.sched_setaffinity(0, before)
-    assert chosen[: len(cpus)] == [{cpu} for cpu in cpus]
-    assert chosen[len(cpus)] == {cpus[0]}  # more workers than CPUs: they share, in turn
+        for descriptor in others:
+            os.close(descriptor)
+    with _cpus.claimed_cpu(False) as never:
+        assert never is None and os.sched_getaffinity(0) == before
 
 
-def test_only_auto_pinning_may_unpin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``pin_cpus = true`` pins for good; ``"auto"`` remembers the CPUs to go back to."""
-    import multiprocessing
+def test_a_dead_judges_claim_is_free_again(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Another process's claim is respected while it lives and released when it is killed
+    (the kernel drops its lock with its file descriptors): no stale claim outlives a judge."""
     import os
+    import signal
+    import subprocess
+    import sys
+    import time
 
-    from mlip_autograder import autograde
+    from mlip_autograder import _cpus
 
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no CPU affinity on this system")
-    before = os.sched_getaffinity(0)
-    try:
-        os.sched_setaffinity(0, before)
-    except OSError:
-        pytest.skip("this container does not allow changing CPU affinity")
-    slots = multiprocessing.get_context("spawn").Value("i", 0)
-    for adaptive in (False, True):
-        monkeypatch.setattr(autograde, "_unpinned_cpus", set())
-        try:
-            autograde._pin_worker(slots, adaptive)
-        finally:
-            os.sched_setaffinity(0, before)
-        assert autograde._unpinned_cpus == (before if adaptive else set())
-
-
-@pytest.mark.parametrize(
-    ("waited", "idle_elsewhere", "unpinned"),
-    [(0.05, 0.9, False), (0.6, 0.9, True), (0.6, 0.05, False)],
-)
-def test_a_pinned_worker_unpins_when_it_waits_while_another_cpu_idles(
-    monkeypatch: pytest.MonkeyPatch, waited: float, idle_elsewhere: float, unpinned: bool
-) -> None:
-    """A pinned worker that waited for its CPU while judging (a job started next to it after
-    the run decided to pin) goes back to every CPU if another one sat idle meanwhile; one
-    that hardly waited, or whose other CPUs were busy too, stays pinned."""
-    import os
-
-    from mlip_autograder import autograde
-
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no CPU affinity on this system")
-    before = os.sched_getaffinity(0)
-    if len(before) < 2:
-        pytest.skip("one CPU: nowhere else to go")
-    cpu = min(before)
-    try:
-        os.sched_setaffinity(0, {cpu})
-    except OSError:
-        pytest.skip("this container does not allow changing CPU affinity")
-    readings = iter([(10.0, 1.0), (11.0, 1.0 + waited)])  # ran 1 s, waited `waited` s
-    ticks = iter(
+    if not _can_pin():
+        pytest.skip("this system does not allow changing CPU affinity")
+    folder = tmp_path / "claims"
+    monkeypatch.setattr(_cpus, "claims_folder", lambda: folder)
+    first = min(os.sched_getaffinity(0))
+    holder = subprocess.Popen(
         [
-            {other: (0, 0) for other in before},
-            {other: (0 if other == cpu else int(idle_elsewhere * 100), 100) for other in before},
-        ]
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from mlip_autograder import _cpus\n"
+            "from pathlib import Path\n"
+            f"_cpus.claims_folder = lambda: Path({str(folder)!r})\n"
+            "with _cpus.claimed_cpu('auto') as cpu:\n"
+            "    print(cpu, flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    monkeypatch.setattr(autograde, "_schedstat", lambda: next(readings))
-    monkeypatch.setattr(autograde, "_cpu_times", lambda: next(ticks))
-    monkeypatch.setattr(autograde, "grade_submission", lambda *args: {"status": "graded"})
-    monkeypatch.setattr(autograde, "_unpinned_cpus", set(before))
     try:
-        summary = autograde._judge_on_worker("course", "guards-toaster", "s1", False)
-        after = os.sched_getaffinity(0)
+        assert holder.stdout is not None
+        assert int(holder.stdout.readline()) == first
+        with _cpus.claimed_cpu("auto") as cpu:
+            assert cpu != first
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        time.sleep(0.05)
+        with _cpus.claimed_cpu("auto") as cpu:
+            assert cpu == first
     finally:
-        os.sched_setaffinity(0, before)
-    assert summary.get("job", {}).get("unpinned", False) is unpinned
-    assert after == (before if unpinned else {cpu})
-    assert bool(autograde._unpinned_cpus) is not unpinned  # unpinned once: not checked again
+        holder.kill()
+        holder.wait()
 
 
-def test_workers_take_the_cpus_of_the_pin_order() -> None:
-    """Slot i takes the i-th CPU of the run's order (the idlest first under ``"auto"``)."""
-    import multiprocessing
+def test_claims_refuse_a_folder_that_is_not_ours(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """In a shared /tmp someone may plant a link where our claims folder goes: no pinning,
+    and nothing is created through the link."""
     import os
 
-    from mlip_autograder.autograde import _pin_worker
+    from mlip_autograder import _cpus
 
-    if not hasattr(os, "sched_setaffinity"):
-        pytest.skip("no CPU affinity on this system")
-    before = os.sched_getaffinity(0)
-    order = sorted(before, reverse=True)
-    slots = multiprocessing.get_context("spawn").Value("i", 0)
-    chosen = []
-    try:
-        for _ in range(len(order)):
-            _pin_worker(slots, False, order)
-            chosen.append(os.sched_getaffinity(0))
-            os.sched_setaffinity(0, before)
-    except OSError:
-        pytest.skip("this container does not allow changing CPU affinity")
-    finally:
-        os.sched_setaffinity(0, before)
-    assert chosen == [{cpu} for cpu in order]
+    if not _can_pin():
+        pytest.skip("this system does not allow changing CPU affinity")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    planted = tmp_path / "claims"
+    planted.symlink_to(elsewhere)
+    monkeypatch.setattr(_cpus, "claims_folder", lambda: planted)
+    with _cpus.claimed_cpu("auto") as cpu:
+        assert cpu is None
+    assert list(elsewhere.iterdir()) == [] and os.sched_getaffinity(0)
 
 
 def test_forged_answers_are_a_crash_not_a_judge_error() -> None:
