@@ -35,10 +35,8 @@ runs the classifier layers on cached features, and a retrain fits only those lay
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +46,7 @@ import numpy as np
 
 from mlip.systems.loops import LoopDesign, RoundOutcome
 from mlip.systems.metrics import expected_calibration_error
+from mlip.systems.transcription._model import torch_threads
 from mlip.systems.transcription._simulation import (
     EDITOR_NOTICE_HIGHLIGHTED,
     EDITOR_NOTICE_PLAIN,
@@ -215,9 +214,7 @@ def _record_bank(checkpoint: Path, voices: tuple[str, ...]) -> dict[str, np.ndar
     words: list[int] = []
     voice_index: list[int] = []
     rooms: list[int] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads():
         for v, voice in enumerate(voices):
             spoken = [synthesize_word(word, voice) for word in VOCABULARY]
             for r, room in enumerate(ROOMS):
@@ -232,8 +229,6 @@ def _record_bank(checkpoint: Path, voices: tuple[str, ...]) -> dict[str, np.ndar
                 words += range(1, len(VOCABULARY) + 1)  # class 0 is <unk>
                 voice_index += [v] * len(VOCABULARY)
                 rooms += [r] * len(VOCABULARY)
-    finally:
-        torch.set_num_threads(threads)
     return {
         "features": np.concatenate(blocks).astype(np.float32),
         "word": np.array(words, dtype=np.int64),
@@ -252,20 +247,6 @@ def _scores(model: SpeechModel, features: np.ndarray) -> np.ndarray:
     with torch.inference_mode():
         logits = head(torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)))
         return torch.softmax(logits / model.temperature, dim=1).numpy()
-
-
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Run the model and its retrain on one torch thread, as the service's simulation does: the
-    tensors are small, and on a busy 2-core machine a second thread made a round 4x slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class LoopWorld:
@@ -320,6 +301,7 @@ class LoopWorld:
             "delivered_right": 1.0 - float(np.sum(self._token_weight * wrong * (1 - notice))),
         }
 
+    @torch_threads()
     def act(
         self,
         model: SpeechModel,
@@ -329,17 +311,6 @@ class LoopWorld:
         design: LoopDesign,
     ) -> RoundOutcome:
         """Serve one week of words with ``model``; ``explored`` words go to professionals."""
-        with _one_torch_thread():
-            return self._act(model, round_index=round_index, explored=explored, design=design)
-
-    def _act(
-        self,
-        model: SpeechModel,
-        *,
-        round_index: int,
-        explored: np.ndarray,
-        design: LoopDesign,
-    ) -> RoundOutcome:
         rng = np.random.default_rng([self.seed, 2_023, round_index])
         n, bank = self.n, self.bank
         token = rng.choice(len(bank.word), size=n, p=self._token_weight)
@@ -386,7 +357,7 @@ class LoopWorld:
 
     def quality(self, model: SpeechModel, features: np.ndarray, labels: np.ndarray) -> float:
         """Word error rate of the model on ``features`` against ``labels``."""
-        with _one_torch_thread():
+        with torch_threads():
             said = _scores(model, features).argmax(axis=1)
         return float(np.mean(said != labels.astype(np.int64)))
 
@@ -417,7 +388,7 @@ class LoopWorld:
         inputs = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32))
         targets = torch.from_numpy(labels.astype(np.int64))
         calibration = torch.arange(len(targets)) % CALIBRATION_EVERY == 0
-        with _one_torch_thread():
+        with torch_threads():
             fitted = fit_speech_model(
                 inputs[~calibration],
                 targets[~calibration],

@@ -18,6 +18,7 @@ from mlip.errors import InputError, UsageError
 from mlip.systems._contract import Extension, Simulation, TelemetryStream
 from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
+from mlip.systems.transcription._model import torch_threads
 from mlip.systems.transcription._transcribe import (
     LOW_CONFIDENCE,
     PRICE_PER_MINUTE,
@@ -132,23 +133,13 @@ def _world_at(progress: float, conditions: Mapping[str, str]) -> _World:
     return _World(voices, new_words, conditions["noise"], 12.0 * amount)
 
 
+@torch_threads()
 def simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     """Run ``n`` uploads; returns ``(model_metrics, system_metrics)``.
 
     The model runs on one torch thread: small batches gain nothing from more, and a single
     thread keeps runs fast and repeatable on a busy machine.
     """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _simulate(simulation)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _simulate(simulation: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     import numpy as np
 
     n, seed, model = simulation.n, simulation.seed, simulation.model

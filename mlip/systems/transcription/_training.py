@@ -22,7 +22,7 @@ from mlip.systems._contract import ProgressCallback
 from mlip.systems.metrics import expected_calibration_error
 from mlip.systems.transcription._audio import record_utterance
 from mlip.systems.transcription._features import fixed_windows, log_mel, segment_words
-from mlip.systems.transcription._model import SpeechModel, build_network
+from mlip.systems.transcription._model import SpeechModel, build_network, torch_threads
 from mlip.systems.transcription._vocabulary import FILLER_WORDS, TRAIN_VOICES, UNKNOWN, VOCABULARY
 
 if TYPE_CHECKING:
@@ -129,9 +129,7 @@ def fit_speech_model(
     import torch
 
     tell = report or (lambda done, total, description: None)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(_TRAIN_THREADS)
-    try:
+    with torch_threads(_TRAIN_THREADS):
         torch.manual_seed(seed)
         if network is None:
             network = build_network(len(LABELS))
@@ -162,8 +160,6 @@ def fit_speech_model(
                     for i in range(0, len(calibration_inputs), 512)
                 ]
             )
-    finally:
-        torch.set_num_threads(threads)
     temperature = _fit_temperature(logits, calibration_labels, temperature_steps)
     probabilities = torch.softmax(logits / temperature, dim=1)
     confidence, predicted = probabilities.max(dim=1)
