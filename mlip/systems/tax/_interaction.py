@@ -32,6 +32,7 @@ import numpy as np
 
 from mlip.errors import UsageError
 from mlip.systems._contract import Extension
+from mlip.systems._interaction import checked_action, population_of
 from mlip.systems.tax._spec import ADVISABLE_FIELDS, INTERACTION_ACTIONS, USER_POPULATIONS
 
 __all__ = ["EntryInteraction", "UserTraits", "user_traits"]
@@ -80,12 +81,6 @@ def user_traits(population: str) -> UserTraits:
     return _TRAITS[population]
 
 
-def _population_of(policy: Extension) -> str:
-    """The user population a check asked for (an attribute ``users`` of the policy)."""
-    users = getattr(policy.function, "users", "usual")
-    return users if isinstance(users, str) else "usual"
-
-
 @dataclass
 class EntryInteraction:
     """The entry checker, the policy's choices and the users' responses for one season."""
@@ -106,7 +101,7 @@ class EntryInteraction:
     ordered: dict[int, list[int]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.traits = user_traits(_population_of(self.policy))
+        self.traits = user_traits(population_of(self.policy))
         n = len(next(iter(self.entered.values())))
         shape = (n, len(ADVISABLE_FIELDS))
         rng = np.random.default_rng([self.seed, 16])  # a stream of its own: see the docstring
@@ -173,7 +168,7 @@ class EntryInteraction:
             ]
             answers = self.policy.many(calls)
             for i, answer in zip(asked, answers, strict=True):
-                action = _check_action(answer)
+                action = checked_action(answer, INTERACTION_ACTIONS)
                 if action == "none":
                     continue
                 u = float(self.u_respond[i, f])
@@ -244,12 +239,3 @@ class EntryInteraction:
             "edits_per_user": rate(self.edits.sum()),
             "effort_seconds_per_user": rate(self.seconds.sum()),
         }
-
-
-def _check_action(answer: object) -> str:
-    if not isinstance(answer, str) or answer not in INTERACTION_ACTIONS:
-        raise UsageError(
-            f"interaction_policy must return one of {', '.join(INTERACTION_ACTIONS)}; "
-            f"it returned {answer!r}"
-        )
-    return str(answer)

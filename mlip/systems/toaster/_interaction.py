@@ -30,6 +30,7 @@ import numpy as np
 
 from mlip.errors import UsageError
 from mlip.systems._contract import Extension, TelemetryStream
+from mlip.systems._interaction import checked_action, population_of
 from mlip.systems.toaster._spec import INTERACTION_ACTIONS, USER_POPULATIONS
 
 __all__ = ["ToasterInteraction", "prediction_confidence"]
@@ -96,11 +97,6 @@ def prediction_confidence(readings: np.ndarray, predicted: np.ndarray) -> np.nda
     return np.round(familiar * agree, 4)
 
 
-def _population_of(policy: Extension) -> str:
-    users = getattr(policy.function, "users", "usual")
-    return users if isinstance(users, str) else "usual"
-
-
 @dataclass
 class ToasterInteraction:
     """The policy's choices and the users' responses over one run of breakfasts."""
@@ -114,7 +110,7 @@ class ToasterInteraction:
     actions: dict[int, tuple[str, str, float]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        population = _population_of(self.policy)
+        population = population_of(self.policy)
         if population not in _TRAITS:
             raise UsageError(
                 f"unknown user population {population!r}; choose one of: "
@@ -162,7 +158,7 @@ class ToasterInteraction:
         ]
         result = planned.astype(float).copy()
         for k, answer in enumerate(self.policy.many(calls)):
-            action = _check_action(answer)
+            action = checked_action(answer, INTERACTION_ACTIONS)
             if action == "stop":
                 continue
             toaster = int(toasters[k])
@@ -213,12 +209,3 @@ class ToasterInteraction:
             "user_set_times": float(self.counts["dialled"]),
             "effort_seconds_per_session": round(self.counts["seconds"] / n, 6),
         }
-
-
-def _check_action(answer: object) -> str:
-    if not isinstance(answer, str) or answer not in INTERACTION_ACTIONS:
-        raise UsageError(
-            f"interaction_policy must return one of {', '.join(INTERACTION_ACTIONS)}; "
-            f"it returned {answer!r}"
-        )
-    return str(answer)

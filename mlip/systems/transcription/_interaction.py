@@ -30,6 +30,7 @@ from typing import Any
 
 from mlip.errors import UsageError
 from mlip.systems._contract import Extension, TelemetryStream
+from mlip.systems._interaction import checked_action, population_of
 from mlip.systems.transcription._transcribe import LOW_CONFIDENCE, PRICE_PER_MINUTE, _finite
 
 __all__ = [
@@ -113,11 +114,6 @@ def naive_interaction_policy(word: dict[str, Any]) -> str:
     return "publish" if confidence is not None and confidence >= LOW_CONFIDENCE else "highlight"
 
 
-def _population_of(policy: Extension) -> str:
-    users = getattr(policy.function, "users", "usual")
-    return users if isinstance(users, str) else "usual"
-
-
 @dataclass
 class _Counts:
     words: int = 0
@@ -143,7 +139,7 @@ class TranscriptInteraction:
     draws: Any = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.traits = user_traits(_population_of(self.policy))
+        self.traits = user_traits(population_of(self.policy))
 
     def start_upload(self, index: int, billed_minutes: int) -> None:
         """Draw the upload's customer (its own stream) and count its retained revenue."""
@@ -170,7 +166,7 @@ class TranscriptInteraction:
             )
             for word in words
         ]
-        return [_check_action(answer) for answer in self.policy.many(calls)]
+        return [checked_action(answer, INTERACTION_ACTIONS) for answer in self.policy.many(calls)]
 
     def respond(
         self,
@@ -247,12 +243,3 @@ class TranscriptInteraction:
             "effort_seconds_per_minute": per_minute(counts.seconds),
             "retained_revenue_per_minute": per_minute(counts.retained_revenue),
         }
-
-
-def _check_action(answer: object) -> str:
-    if not isinstance(answer, str) or answer not in INTERACTION_ACTIONS:
-        raise UsageError(
-            f"interaction_policy must return one of {', '.join(INTERACTION_ACTIONS)}; "
-            f"it returned {answer!r}"
-        )
-    return str(answer)
