@@ -64,18 +64,27 @@ _ROUND_TRIPS = [0]
 _JAILS = [0.0]
 
 
+def _jail_cpu(sandbox: Any) -> float:
+    """CPU seconds the processes of a running sandbox have used so far (from /proc)."""
+    from mlip_autograder import _sandbox
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in _sandbox._descendants(sandbox._process.pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _count_jails() -> None:
     from mlip_autograder import _sandbox
 
     close = _sandbox.SandboxedNotebook.close
-    ticks = os.sysconf("SC_CLK_TCK")
 
     def measured_close(self: Any) -> None:
         if self._process is not None and self._process.poll() is None:
-            for pid in _sandbox._descendants(self._process.pid):
-                with contextlib.suppress(OSError, IndexError, ValueError):
-                    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-                    _JAILS[0] += (int(fields[11]) + int(fields[12])) / ticks
+            _JAILS[0] += _jail_cpu(self)
         close(self)
 
     _sandbox.SandboxedNotebook.close = measured_close
@@ -223,11 +232,9 @@ _ONE_LINE = "def f(s):\n    return s['elapsed_seconds'] > 240 or s['smoke_ppm'] 
 
 def _hand_over(isolation: Any, trips: int = 3000) -> None:
     """Microseconds per round trip, on one CPU and floating (see the module's docstring)."""
-    from mlip_autograder import _sandbox
     from mlip_autograder._config import Limits
     from mlip_autograder._sandbox import SandboxedNotebook
 
-    ticks = os.sysconf("SC_CLK_TCK")
     state = {
         "elapsed_seconds": 12.0,
         "planned_seconds": 100.0,
@@ -242,30 +249,19 @@ def _hand_over(isolation: Any, trips: int = 3000) -> None:
         try:
             with SandboxedNotebook(notebook, Limits(), isolation) as sandbox:
                 sandbox.start()
-                assert sandbox._process is not None
-
-                def child_cpu(sandbox: SandboxedNotebook = sandbox) -> float:
-                    total = 0.0
-                    assert sandbox._process is not None
-                    for pid in _sandbox._descendants(sandbox._process.pid):
-                        with contextlib.suppress(OSError, IndexError, ValueError):
-                            stat = Path(f"/proc/{pid}/stat").read_text()
-                            fields = stat.rpartition(")")[2].split()
-                            total += (int(fields[11]) + int(fields[12])) / ticks
-                    return total
-
                 for size in (1, 5, 30):
-                    own, child = resource.getrusage(resource.RUSAGE_SELF), child_cpu()
+                    own, child = resource.getrusage(resource.RUSAGE_SELF), _jail_cpu(sandbox)
                     started = time.perf_counter()
                     for _ in range(trips):
                         sandbox.call_groups([("f", [[state]] * size, True)])
                     wall = time.perf_counter() - started
                     after = resource.getrusage(resource.RUSAGE_SELF)
+                    child = _jail_cpu(sandbox) - child
                     judge = after.ru_utime + after.ru_stime - own.ru_utime - own.ru_stime
                     print(
                         f"{label:>14}, batch of {size:2}: {wall / trips * 1e6:5.0f} us wall, "
                         f"judge {judge / trips * 1e6:4.0f} us CPU, "
-                        f"child {(child_cpu() - child) / trips * 1e6:4.0f} us CPU per round trip"
+                        f"child {child / trips * 1e6:4.0f} us CPU per round trip"
                     )
         finally:
             os.sched_setaffinity(0, allowed)
